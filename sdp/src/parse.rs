@@ -1,0 +1,1335 @@
+//! The parser: RFC 8866 line order, then one nom parser per line type and per attribute.
+//!
+//! Every value parser consumes the rest of its line, so the input left over at a failure is
+//! a suffix of the line and gives the column exactly.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{char, digit1};
+use nom::error::{ErrorKind as NomKind, ParseError as NomParseError};
+use nom::{Err as NomErr, IResult};
+
+use crate::error::{ErrorKind, ParseError};
+use crate::model::*;
+
+/// Bounds that keep hostile input cheap. The defaults are far above anything a browser
+/// writes (a 100-track offer is about 300 KB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Whole description, in bytes.
+    pub max_bytes: usize,
+    /// Number of lines.
+    pub max_lines: usize,
+    /// One line, in bytes, without its line ending.
+    pub max_line_length: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_bytes: 1 << 20,
+            max_lines: 20_000,
+            max_line_length: 16 * 1024,
+        }
+    }
+}
+
+/// A failure inside one line: the unparsed suffix of the line and what was wanted there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Fail<'a> {
+    pub at: &'a str,
+    pub expected: &'static str,
+}
+
+impl<'a> NomParseError<&'a str> for Fail<'a> {
+    fn from_error_kind(input: &'a str, kind: NomKind) -> Self {
+        let expected = match kind {
+            NomKind::Digit => "a number",
+            NomKind::Char => "a separator",
+            NomKind::Tag => "a keyword",
+            _ => "valid text",
+        };
+        Fail {
+            at: input,
+            expected,
+        }
+    }
+
+    fn append(_: &'a str, _: NomKind, other: Self) -> Self {
+        other
+    }
+}
+
+pub(crate) type R<'a, T> = IResult<&'a str, T, Fail<'a>>;
+
+fn fail<'a, T>(at: &'a str, expected: &'static str) -> R<'a, T> {
+    Err(NomErr::Error(Fail { at, expected }))
+}
+
+/// Runs `p`; if it fails, reports `expected` where `p` started.
+fn expect<'a, T>(
+    expected: &'static str,
+    mut p: impl FnMut(&'a str) -> R<'a, T>,
+) -> impl FnMut(&'a str) -> R<'a, T> {
+    move |i| p(i).map_err(|_| NomErr::Error(Fail { at: i, expected }))
+}
+
+// RFC 8866 §9: token-char = %x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E
+fn is_token_char(c: char) -> bool {
+    matches!(c, '\x21' | '\x23'..='\x27' | '\x2A'..='\x2B' | '\x2D'..='\x2E' | '0'..='9' | 'A'..='Z' | '\x5E'..='\x7E')
+}
+
+// RFC 8839 §5.1: ice-char = ALPHA / DIGIT / "+" / "/"
+fn is_ice_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '+' || c == '/'
+}
+
+fn is_non_ws(c: char) -> bool {
+    c != ' ' && c != '\t'
+}
+
+fn token(i: &str) -> R<'_, &str> {
+    take_while1(is_token_char)(i)
+}
+
+fn non_ws(i: &str) -> R<'_, &str> {
+    take_while1(is_non_ws)(i)
+}
+
+fn sp(i: &str) -> R<'_, char> {
+    expect("a space", char(' '))(i)
+}
+
+/// A decimal number that fits `T`; `what` names it in the error.
+fn number<'a, T: FromStr>(what: &'static str) -> impl FnMut(&'a str) -> R<'a, T> {
+    move |i| {
+        let (rest, digits) = digit1::<_, Fail<'a>>(i).or_else(|_| fail(i, what))?;
+        match digits.parse::<T>() {
+            Ok(v) => Ok((rest, v)),
+            Err(_) => fail(i, what),
+        }
+    }
+}
+
+fn payload_type(i: &str) -> R<'_, u8> {
+    let (rest, pt) = number::<u8>("a payload type (0-127)")(i)?;
+    if pt > 127 {
+        return fail(i, "a payload type (0-127)");
+    }
+    Ok((rest, pt))
+}
+
+fn eol(i: &str) -> R<'_, ()> {
+    if i.is_empty() {
+        Ok((i, ()))
+    } else {
+        fail(i, "the end of the line")
+    }
+}
+
+/// Non-empty rest of the line.
+fn text(i: &str) -> R<'_, &str> {
+    if i.is_empty() {
+        fail(i, "some text")
+    } else {
+        Ok(("", i))
+    }
+}
+
+fn b(s: &str) -> Str<'_> {
+    Cow::Borrowed(s)
+}
+
+/// An address as text: an IP literal if it parses as one, otherwise a name.
+pub(crate) fn address(s: &str) -> Address<'_> {
+    // Only text that can be an IP literal goes to the (slower) std parser.
+    let maybe_ip = s
+        .bytes()
+        .all(|c| c.is_ascii_hexdigit() || c == b'.' || c == b':');
+    if maybe_ip {
+        if let Ok(ip) = IpAddr::from_str(s) {
+            return Address::Ip(ip);
+        }
+    }
+    Address::Name(b(s))
+}
+
+fn address_type(s: &str) -> AddressType<'_> {
+    match s {
+        "IP4" => AddressType::Ip4,
+        "IP6" => AddressType::Ip6,
+        other => AddressType::Other(b(other)),
+    }
+}
+
+// RFC 8866 §5.2: o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>
+fn origin(i: &str) -> R<'_, Origin<'_>> {
+    let (i, username) = expect("a user name (`-` for none)", non_ws)(i)?;
+    let (i, _) = sp(i)?;
+    let (i, session_id) = number::<u64>("a numeric session id")(i)?;
+    let (i, _) = sp(i)?;
+    let (i, session_version) = number::<u64>("a numeric session version")(i)?;
+    let (i, _) = sp(i)?;
+    let (i, net_type) = expect("a network type (`IN`)", token)(i)?;
+    let (i, _) = sp(i)?;
+    let (i, addr_type) = expect("an address type (`IP4` or `IP6`)", token)(i)?;
+    let (i, _) = sp(i)?;
+    let (i, addr) = expect("a unicast address", non_ws)(i)?;
+    let (i, _) = eol(i)?;
+    Ok((
+        i,
+        Origin {
+            username: b(username),
+            session_id,
+            session_version,
+            net_type: b(net_type),
+            address_type: address_type(addr_type),
+            address: address(addr),
+        },
+    ))
+}
+
+// RFC 8866 §5.7: c=<nettype> <addrtype> <connection-address>
+fn connection(i: &str) -> R<'_, Connection<'_>> {
+    let (i, net_type) = expect("a network type (`IN`)", token)(i)?;
+    let (i, _) = sp(i)?;
+    let (i, addr_type) = expect("an address type (`IP4` or `IP6`)", token)(i)?;
+    let (i, _) = sp(i)?;
+    let (i, addr) = expect(
+        "a connection address",
+        take_while1(|c| is_non_ws(c) && c != '/'),
+    )(i)?;
+    let address_type = address_type(addr_type);
+    let (mut ttl, mut count) = (None, None);
+    let mut i = i;
+    // IP4 multicast: addr/ttl[/count]; IP6 multicast: addr[/count] (RFC 8866 §5.7).
+    if let Some(rest) = i.strip_prefix('/') {
+        if address_type == AddressType::Ip6 {
+            let (rest, n) = number::<u32>("a number of addresses")(rest)?;
+            count = Some(n);
+            i = rest;
+        } else {
+            let (rest, t) = number::<u8>("a multicast TTL (0-255)")(rest)?;
+            ttl = Some(t);
+            i = rest;
+            if let Some(rest) = i.strip_prefix('/') {
+                let (rest, n) = number::<u32>("a number of addresses")(rest)?;
+                count = Some(n);
+                i = rest;
+            }
+        }
+    }
+    let (i, _) = eol(i)?;
+    Ok((
+        i,
+        Connection {
+            net_type: b(net_type),
+            address_type,
+            address: address(addr),
+            ttl,
+            count,
+        },
+    ))
+}
+
+// RFC 8866 §5.8: b=<bwtype>:<bandwidth>
+fn bandwidth(i: &str) -> R<'_, Bandwidth<'_>> {
+    let (i, kind) = expect("a bandwidth type such as `AS` or `TIAS`", token)(i)?;
+    let (i, _) = expect("`:`", char(':'))(i)?;
+    let (i, value) = number::<u64>("a bandwidth value")(i)?;
+    let (i, _) = eol(i)?;
+    let kind = match kind {
+        "AS" => BandwidthType::As,
+        "CT" => BandwidthType::Ct,
+        "TIAS" => BandwidthType::Tias,
+        other => BandwidthType::Other(b(other)),
+    };
+    Ok((i, Bandwidth { kind, value }))
+}
+
+// RFC 8866 §5.9: t=<start-time> <stop-time>
+fn timing(i: &str) -> R<'_, Timing<'_>> {
+    let (i, start) = number::<u64>("a start time")(i)?;
+    let (i, _) = sp(i)?;
+    let (i, stop) = number::<u64>("a stop time")(i)?;
+    let (i, _) = eol(i)?;
+    Ok((
+        i,
+        Timing {
+            start,
+            stop,
+            repeats: Vec::new(),
+            zone: None,
+        },
+    ))
+}
+
+// RFC 8866 §5.14: m=<media> <port>[/<number of ports>] <proto> <fmt> ...
+fn media(i: &str) -> R<'_, MediaDescription<'_>> {
+    let (i, kind) = expect("a media type such as `audio`", token)(i)?;
+    let (i, _) = sp(i)?;
+    let (i, port) = number::<u16>("a port (0-65535)")(i)?;
+    let (i, port_count) = match i.strip_prefix('/') {
+        Some(rest) => {
+            let (rest, n) = number::<u16>("a number of ports")(rest)?;
+            (rest, Some(n))
+        }
+        None => (i, None),
+    };
+    let (i, _) = sp(i)?;
+    // proto = token *("/" token)
+    let (i, protocol) = expect(
+        "a transport protocol such as `UDP/TLS/RTP/SAVPF`",
+        take_while1(|c| is_token_char(c) || c == '/'),
+    )(i)?;
+    let rtp = protocol.contains("RTP/");
+    let mut i = i;
+    let formats = if rtp {
+        let mut pts = Vec::with_capacity(i.len() / 3);
+        while !i.is_empty() || pts.is_empty() {
+            let (rest, _) = sp(i)?;
+            let (rest, pt) = payload_type(rest)?;
+            pts.push(pt);
+            i = rest;
+        }
+        Formats::Rtp(pts)
+    } else {
+        let mut fmts = Vec::with_capacity(1);
+        while !i.is_empty() || fmts.is_empty() {
+            let (rest, _) = sp(i)?;
+            let (rest, f) = expect("a media format", token)(rest)?;
+            fmts.push(b(f));
+            i = rest;
+        }
+        Formats::Other(fmts)
+    };
+    let kind = match kind {
+        "audio" => MediaKind::Audio,
+        "video" => MediaKind::Video,
+        "application" => MediaKind::Application,
+        "text" => MediaKind::Text,
+        "message" => MediaKind::Message,
+        other => MediaKind::Other(b(other)),
+    };
+    Ok((
+        i,
+        MediaDescription {
+            kind,
+            port,
+            port_count,
+            protocol: b(protocol),
+            formats,
+            information: None,
+            connections: Vec::new(),
+            bandwidths: Vec::new(),
+            key: None,
+            attributes: Vec::new(),
+        },
+    ))
+}
+
+// RFC 8866 §5.13: a=<attribute> / a=<attribute>:<value>
+pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
+    let (i, name) = expect("an attribute name", token)(i)?;
+    let value = match i.strip_prefix(':') {
+        Some(v) => Some(v),
+        None if i.is_empty() => None,
+        None => return fail(i, "`:` or the end of the line after the attribute name"),
+    };
+    let flag = |a: Attribute<'static>| -> R<'_, Attribute<'_>> { Ok(("", a)) };
+    let Some(v) = value else {
+        return match name {
+            "ice-lite" => flag(Attribute::IceLite),
+            "end-of-candidates" => flag(Attribute::EndOfCandidates),
+            "extmap-allow-mixed" => flag(Attribute::ExtmapAllowMixed),
+            "rtcp-mux" => flag(Attribute::RtcpMux),
+            "rtcp-mux-only" => flag(Attribute::RtcpMuxOnly),
+            "rtcp-rsize" => flag(Attribute::RtcpRsize),
+            "sendrecv" => flag(Attribute::Direction(Direction::SendRecv)),
+            "sendonly" => flag(Attribute::Direction(Direction::SendOnly)),
+            "recvonly" => flag(Attribute::Direction(Direction::RecvOnly)),
+            "inactive" => flag(Attribute::Direction(Direction::Inactive)),
+            "candidate" | "ice-ufrag" | "ice-pwd" | "ice-options" | "fingerprint" | "setup"
+            | "mid" | "group" | "msid" | "msid-semantic" | "rtpmap" | "fmtp" | "rtcp-fb"
+            | "extmap" | "ssrc" | "ssrc-group" | "rid" | "simulcast" | "rtcp" | "sctp-port"
+            | "max-message-size" | "sctpmap" | "sctp-init" => fail(i, "`:` and a value"),
+            _ => Ok((
+                "",
+                Attribute::Other {
+                    name: b(name),
+                    value: None,
+                },
+            )),
+        };
+    };
+    let (rest, attr) = match name {
+        "candidate" => candidate_value(v).map(|(r, c)| (r, Attribute::Candidate(c)))?,
+        "ice-ufrag" => ice_string(v).map(|(r, s)| (r, Attribute::IceUfrag(b(s))))?,
+        "ice-pwd" => ice_string(v).map(|(r, s)| (r, Attribute::IcePwd(b(s))))?,
+        "ice-options" => {
+            let (r, list) = token_list(v, "an ICE option such as `trickle`")?;
+            (r, Attribute::IceOptions(list))
+        }
+        "fingerprint" => fingerprint(v).map(|(r, f)| (r, Attribute::Fingerprint(f)))?,
+        "setup" => {
+            let s = match v {
+                "active" => Setup::Active,
+                "passive" => Setup::Passive,
+                "actpass" => Setup::ActPass,
+                "holdconn" => Setup::HoldConn,
+                _ => return fail(v, "`active`, `passive`, `actpass` or `holdconn`"),
+            };
+            ("", Attribute::Setup(s))
+        }
+        "mid" => {
+            let (r, m) = expect("a media id", token)(v)?;
+            (r, Attribute::Mid(b(m)))
+        }
+        "group" => {
+            let (r, semantics) = expect("group semantics such as `BUNDLE`", token)(v)?;
+            let (r, mids) = space_tokens(r, "a media id")?;
+            (
+                r,
+                Attribute::Group(Group {
+                    semantics: b(semantics),
+                    mids,
+                }),
+            )
+        }
+        "msid-semantic" => {
+            // Browsers write `msid-semantic: WMS <ids>` with a space after the colon.
+            let r = v.trim_start_matches(' ');
+            let (r, semantic) = expect("an msid semantic such as `WMS`", token)(r)?;
+            let (r, identifiers) = space_tokens(r, "a stream id or `*`")?;
+            (
+                r,
+                Attribute::MsidSemantic(MsidSemantic {
+                    semantic: b(semantic),
+                    identifiers,
+                }),
+            )
+        }
+        "msid" => {
+            let (r, stream) = expect("a stream id", token)(v)?;
+            let (r, track) = match r.strip_prefix(' ') {
+                Some(r) => {
+                    let (r, t) = expect("a track id", token)(r)?;
+                    (r, Some(b(t)))
+                }
+                None => (r, None),
+            };
+            (
+                r,
+                Attribute::Msid(Msid {
+                    stream: b(stream),
+                    track,
+                }),
+            )
+        }
+        "rtpmap" => rtpmap(v).map(|(r, m)| (r, Attribute::Rtpmap(m)))?,
+        "fmtp" => fmtp(v).map(|(r, f)| (r, Attribute::Fmtp(f)))?,
+        "rtcp-fb" => rtcp_fb(v).map(|(r, f)| (r, Attribute::RtcpFb(f)))?,
+        "extmap" => extmap(v).map(|(r, e)| (r, Attribute::Extmap(e)))?,
+        "ssrc" => {
+            let (r, ssrc) = number::<u32>("an SSRC (0-4294967295)")(v)?;
+            let (r, _) = sp(r)?;
+            let (r, attribute) = expect("an attribute name", token)(r)?;
+            let (r, value) = match r.strip_prefix(':') {
+                Some(val) => ("", Some(b(val))),
+                None => (r, None),
+            };
+            (
+                r,
+                Attribute::Ssrc(SsrcAttribute {
+                    ssrc,
+                    attribute: b(attribute),
+                    value,
+                }),
+            )
+        }
+        "ssrc-group" => {
+            let (mut r, semantics) = expect("ssrc-group semantics such as `FID`", token)(v)?;
+            let mut ssrcs = Vec::with_capacity(3);
+            while !r.is_empty() {
+                let (rest, _) = sp(r)?;
+                let (rest, s) = number::<u32>("an SSRC (0-4294967295)")(rest)?;
+                ssrcs.push(s);
+                r = rest;
+            }
+            (
+                r,
+                Attribute::SsrcGroup(SsrcGroup {
+                    semantics: b(semantics),
+                    ssrcs,
+                }),
+            )
+        }
+        "rid" => rid(v).map(|(r, x)| (r, Attribute::Rid(x)))?,
+        "simulcast" => simulcast(v).map(|(r, x)| (r, Attribute::Simulcast(x)))?,
+        "rtcp" => {
+            let (r, port) = number::<u16>("a port (0-65535)")(v)?;
+            let (r, connection) = match r.strip_prefix(' ') {
+                Some(r) => {
+                    let (r, c) = connection(r)?;
+                    (r, Some(c))
+                }
+                None => (r, None),
+            };
+            (r, Attribute::Rtcp(Rtcp { port, connection }))
+        }
+        "sctp-port" => {
+            let (r, p) = number::<u16>("a port (0-65535)")(v)?;
+            (r, Attribute::SctpPort(p))
+        }
+        "max-message-size" => {
+            let (r, n) = number::<u64>("a size in bytes")(v)?;
+            (r, Attribute::MaxMessageSize(n))
+        }
+        "sctpmap" => {
+            let (r, port) = number::<u16>("a port (0-65535)")(v)?;
+            let (r, _) = sp(r)?;
+            let (r, protocol) = expect("a protocol such as `webrtc-datachannel`", token)(r)?;
+            let (r, streams) = match r.strip_prefix(' ') {
+                Some(r) => {
+                    let (r, n) = number::<u32>("a number of streams")(r)?;
+                    (r, Some(n))
+                }
+                None => (r, None),
+            };
+            (
+                r,
+                Attribute::Sctpmap(Sctpmap {
+                    port,
+                    protocol: b(protocol),
+                    streams,
+                }),
+            )
+        }
+        "sctp-init" => {
+            let (r, s) = expect(
+                "a base64 SCTP INIT chunk",
+                take_while1(|c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')),
+            )(v)?;
+            (r, Attribute::SctpInit(b(s)))
+        }
+        "ice-lite" | "end-of-candidates" | "extmap-allow-mixed" | "rtcp-mux" | "rtcp-mux-only"
+        | "rtcp-rsize" | "sendrecv" | "sendonly" | "recvonly" | "inactive" => {
+            return fail(i, "the end of the line (this attribute takes no value)")
+        }
+        _ => (
+            "",
+            Attribute::Other {
+                name: b(name),
+                value: Some(b(v)),
+            },
+        ),
+    };
+    let (rest, _) = eol(rest)?;
+    Ok((rest, attr))
+}
+
+fn ice_string(i: &str) -> R<'_, &str> {
+    // RFC 8839 §5.4: ufrag 4-256 and pwd 22-256 ice-chars; short values from older stacks
+    // are accepted, the character set is not negotiable.
+    let (r, s) = expect(
+        "ICE characters (letters, digits, `+`, `/`)",
+        take_while1(is_ice_char),
+    )(i)?;
+    if s.len() > 256 {
+        return fail(i, "at most 256 ICE characters");
+    }
+    Ok((r, s))
+}
+
+/// `<token> *(SP <token>)`, at least one.
+fn token_list<'a>(i: &'a str, what: &'static str) -> R<'a, Vec<Str<'a>>> {
+    let (mut r, first) = expect(what, token)(i)?;
+    let mut list = vec![b(first)];
+    while !r.is_empty() {
+        let (rest, _) = sp(r)?;
+        let (rest, t) = expect(what, token)(rest)?;
+        list.push(b(t));
+        r = rest;
+    }
+    Ok((r, list))
+}
+
+/// `*(SP <token>)`, possibly none.
+fn space_tokens<'a>(mut r: &'a str, what: &'static str) -> R<'a, Vec<Str<'a>>> {
+    let mut list = Vec::new();
+    while !r.is_empty() {
+        let (rest, _) = sp(r)?;
+        let (rest, t) = expect(what, token)(rest)?;
+        list.push(b(t));
+        r = rest;
+    }
+    Ok((r, list))
+}
+
+/// A candidate attribute value (after `candidate:`), RFC 8839 §5.1.
+pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
+    let (r, foundation) = expect(
+        "a foundation (1 to 32 ICE characters)",
+        take_while1(is_ice_char),
+    )(i)?;
+    if foundation.len() > 32 {
+        return fail(i, "a foundation (1 to 32 ICE characters)");
+    }
+    let (r, _) = sp(r)?;
+    let (r, component) = number::<u16>("a component id (1-256)")(r)?;
+    let (r, _) = sp(r)?;
+    let (r, transport) = expect("a transport such as `udp`", token)(r)?;
+    let transport = if transport.eq_ignore_ascii_case("udp") {
+        CandidateTransport::Udp
+    } else if transport.eq_ignore_ascii_case("tcp") {
+        CandidateTransport::Tcp
+    } else {
+        CandidateTransport::Other(b(transport))
+    };
+    let (r, _) = sp(r)?;
+    let (r, priority) = number::<u32>("a priority (0-4294967295)")(r)?;
+    let (r, _) = sp(r)?;
+    let (r, addr) = expect("a connection address", non_ws)(r)?;
+    let (r, _) = sp(r)?;
+    let (r, port) = number::<u16>("a port (0-65535)")(r)?;
+    let (r, _) = sp(r)?;
+    let (r, _) = expect("`typ`", tag("typ"))(r)?;
+    let (r, _) = sp(r)?;
+    let (mut r, typ) = expect("a candidate type such as `host`", token)(r)?;
+    let kind = match typ {
+        "host" => CandidateType::Host,
+        "srflx" => CandidateType::ServerReflexive,
+        "prflx" => CandidateType::PeerReflexive,
+        "relay" => CandidateType::Relay,
+        other => CandidateType::Other(b(other)),
+    };
+    let mut cand = Candidate {
+        foundation: b(foundation),
+        component,
+        transport,
+        priority,
+        address: address(addr),
+        port,
+        kind,
+        related_address: None,
+        related_port: None,
+        tcp_type: None,
+        extensions: Vec::new(),
+    };
+    while !r.is_empty() {
+        let (rest, _) = sp(r)?;
+        let (rest, name) = expect("an extension name", token)(rest)?;
+        let (rest, _) = sp(rest)?;
+        let value_at = rest;
+        // RFC 8839 §5.1: extension-att-value = *VCHAR
+        let (rest, value) = expect("an extension value", non_ws)(rest)?;
+        match name {
+            "raddr" if cand.related_address.is_none() => {
+                cand.related_address = Some(address(value))
+            }
+            "rport" if cand.related_port.is_none() => match value.parse::<u16>() {
+                Ok(p) if value.bytes().all(|c| c.is_ascii_digit()) => cand.related_port = Some(p),
+                _ => return fail(value_at, "a port (0-65535)"),
+            },
+            "tcptype" if cand.tcp_type.is_none() => {
+                cand.tcp_type = Some(match value {
+                    "active" => TcpType::Active,
+                    "passive" => TcpType::Passive,
+                    "so" => TcpType::SimultaneousOpen,
+                    _ => return fail(value_at, "`active`, `passive` or `so`"),
+                })
+            }
+            _ => {
+                if cand.extensions.capacity() == 0 {
+                    cand.extensions.reserve_exact(2);
+                }
+                cand.extensions.push((b(name), b(value)));
+            }
+        }
+        r = rest;
+    }
+    Ok((r, cand))
+}
+
+fn hex_val(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+// RFC 8122 §5: fingerprint-attribute = "fingerprint" ":" hash-func SP fingerprint
+fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
+    let (r, hash) = expect("a hash function such as `sha-256`", token)(i)?;
+    let hash = match hash.to_ascii_lowercase().as_str() {
+        "sha-1" => HashFunction::Sha1,
+        "sha-224" => HashFunction::Sha224,
+        "sha-256" => HashFunction::Sha256,
+        "sha-384" => HashFunction::Sha384,
+        "sha-512" => HashFunction::Sha512,
+        "md5" => HashFunction::Md5,
+        "md2" => HashFunction::Md2,
+        _ => HashFunction::Other(b(hash)),
+    };
+    let (r, _) = sp(r)?;
+    // fingerprint = 2UHEX *(":" 2UHEX); lower case is accepted too.
+    let bytes_in = r.as_bytes();
+    let mut bytes = Vec::with_capacity(bytes_in.len().div_ceil(3).min(64));
+    let mut pos = 0;
+    loop {
+        let pair = (
+            bytes_in.get(pos).copied().and_then(hex_val),
+            bytes_in.get(pos + 1).copied().and_then(hex_val),
+        );
+        let (Some(hi), Some(lo)) = pair else {
+            return fail(&r[pos..], "two hex digits");
+        };
+        if bytes.len() == 64 {
+            return fail(&r[pos..], "at most 64 bytes (SHA-512)");
+        }
+        bytes.push(hi << 4 | lo);
+        pos += 2;
+        match bytes_in.get(pos) {
+            None => break,
+            Some(b':') => pos += 1,
+            Some(_) => return fail(&r[pos..], "`:` or the end of the line"),
+        }
+    }
+    Ok(("", Fingerprint { hash, bytes }))
+}
+
+// RFC 8866 §6.6: a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]
+fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
+    let (r, payload_type) = payload_type(i)?;
+    let (r, _) = sp(r)?;
+    let (r, encoding) = expect(
+        "an encoding name",
+        take_while1(|c| is_token_char(c) && c != '/'),
+    )(r)?;
+    let (r, _) = expect("`/` and a clock rate", char('/'))(r)?;
+    let (r, clock_rate) = number::<u32>("a clock rate")(r)?;
+    let (r, channels) = match r.strip_prefix('/') {
+        Some(rest) => {
+            let (rest, n) = number::<u16>("a number of channels")(rest)?;
+            (rest, Some(n))
+        }
+        None => (r, None),
+    };
+    Ok((
+        r,
+        Rtpmap {
+            payload_type,
+            encoding: b(encoding),
+            clock_rate,
+            channels,
+        },
+    ))
+}
+
+/// `;`-separated parameters, each `key=value` or a bare value. Spaces after a `;` are
+/// skipped, and so is an empty last parameter.
+fn parameters(i: &str) -> R<'_, Vec<FmtpParameter<'_>>> {
+    let mut params = Vec::with_capacity(4);
+    let mut r = i;
+    loop {
+        r = r.trim_start_matches(' ');
+        if r.is_empty() && !params.is_empty() {
+            break;
+        }
+        let (rest, key) = expect(
+            "a parameter",
+            take_while1(|c| c != '=' && c != ';' && c != ' '),
+        )(r)?;
+        let (rest, value) = match rest.strip_prefix('=') {
+            Some(rest) => {
+                let (rest, v) = take_while(|c| c != ';')(rest)?;
+                (rest, Some(b(v)))
+            }
+            None => (rest, None),
+        };
+        params.push(FmtpParameter { key: b(key), value });
+        match rest.strip_prefix(';') {
+            Some(rest) => r = rest,
+            None => {
+                r = rest;
+                break;
+            }
+        }
+    }
+    Ok((r, params))
+}
+
+// RFC 8866 §6.15: a=fmtp:<format> <format specific parameters>
+fn fmtp(i: &str) -> R<'_, Fmtp<'_>> {
+    let (r, payload_type) = payload_type(i)?;
+    let (r, _) = sp(r)?;
+    let (r, parameters) = parameters(r)?;
+    Ok((
+        r,
+        Fmtp {
+            payload_type,
+            parameters,
+        },
+    ))
+}
+
+// RFC 4585 §4.2: a=rtcp-fb:<pt|*> <val> [<param>]
+fn rtcp_fb(i: &str) -> R<'_, RtcpFb<'_>> {
+    let (r, payload_type) = match i.strip_prefix('*') {
+        Some(r) => (r, None),
+        None => {
+            let (r, pt) = payload_type(i)?;
+            (r, Some(pt))
+        }
+    };
+    let (r, _) = sp(r)?;
+    let (r, kind) = expect("a feedback type such as `nack`", token)(r)?;
+    let (r, parameter) = match r.strip_prefix(' ') {
+        Some(r) => {
+            let (r, p) = text(r)?;
+            (r, Some(b(p)))
+        }
+        None => (r, None),
+    };
+    Ok((
+        r,
+        RtcpFb {
+            payload_type,
+            kind: b(kind),
+            parameter,
+        },
+    ))
+}
+
+fn direction(i: &str) -> R<'_, Direction> {
+    let (r, d) = expect(
+        "`sendrecv`, `sendonly`, `recvonly` or `inactive`",
+        take_while1(|c: char| c.is_ascii_lowercase()),
+    )(i)?;
+    let d = match d {
+        "sendrecv" => Direction::SendRecv,
+        "sendonly" => Direction::SendOnly,
+        "recvonly" => Direction::RecvOnly,
+        "inactive" => Direction::Inactive,
+        _ => return fail(i, "`sendrecv`, `sendonly`, `recvonly` or `inactive`"),
+    };
+    Ok((r, d))
+}
+
+// RFC 8285 §8: a=extmap:<value>["/"<direction>] <URI> <extensionattributes>
+fn extmap(i: &str) -> R<'_, Extmap<'_>> {
+    let (r, id) = number::<u16>("an extension id")(i)?;
+    let (r, direction) = match r.strip_prefix('/') {
+        Some(r) => {
+            let (r, d) = direction(r)?;
+            (r, Some(d))
+        }
+        None => (r, None),
+    };
+    let (r, _) = sp(r)?;
+    let (r, uri) = expect("an extension URI", non_ws)(r)?;
+    let (r, attributes) = match r.strip_prefix(' ') {
+        Some(r) => {
+            let (r, a) = text(r)?;
+            (r, Some(b(a)))
+        }
+        None => (r, None),
+    };
+    Ok((
+        r,
+        Extmap {
+            id,
+            direction,
+            uri: b(uri),
+            attributes,
+        },
+    ))
+}
+
+fn rid_direction(i: &str) -> R<'_, RidDirection> {
+    if let Some(r) = i.strip_prefix("send") {
+        Ok((r, RidDirection::Send))
+    } else if let Some(r) = i.strip_prefix("recv") {
+        Ok((r, RidDirection::Recv))
+    } else {
+        fail(i, "`send` or `recv`")
+    }
+}
+
+// RFC 8851 §10: rid-id = 1*(alpha-numeric / "-" / "_")
+fn rid_id(i: &str) -> R<'_, &str> {
+    expect(
+        "a rid (letters, digits, `-`, `_`)",
+        take_while1(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+    )(i)
+}
+
+// RFC 8851 §10: a=rid:<rid-id> SP <rid-dir> [SP <rid-pt-param-list> / SP <rid-param-list>]
+fn rid(i: &str) -> R<'_, Rid<'_>> {
+    let (r, id) = rid_id(i)?;
+    let (r, _) = sp(r)?;
+    let (r, direction) = rid_direction(r)?;
+    let mut rid = Rid {
+        id: b(id),
+        direction,
+        payload_types: Vec::new(),
+        restrictions: Vec::new(),
+    };
+    let Some(mut r) = r.strip_prefix(' ') else {
+        return Ok((r, rid));
+    };
+    if let Some(rest) = r.strip_prefix("pt=") {
+        let mut rest = rest;
+        loop {
+            let (after, pt) = payload_type(rest)?;
+            rid.payload_types.push(pt);
+            match after.strip_prefix(',') {
+                Some(a) => rest = a,
+                None => {
+                    rest = after;
+                    break;
+                }
+            }
+        }
+        r = match rest.strip_prefix(';') {
+            Some(rest) => rest,
+            None => return Ok((rest, rid)),
+        };
+    }
+    let (r, restrictions) = parameters(r)?;
+    rid.restrictions = restrictions;
+    Ok((r, rid))
+}
+
+// RFC 8853 §5.1: sc-value = (sc-send [SP sc-recv]) / (sc-recv [SP sc-send])
+fn simulcast(i: &str) -> R<'_, Simulcast<'_>> {
+    let mut lists: Vec<SimulcastList<'_>> = Vec::with_capacity(2);
+    let mut r = i;
+    loop {
+        let (rest, direction) = rid_direction(r)?;
+        if lists.first().is_some_and(|l| l.direction == direction) {
+            return fail(r, "the other direction");
+        }
+        let (mut rest, _) = sp(rest)?;
+        let mut streams = Vec::with_capacity(4);
+        loop {
+            let mut alternatives = Vec::with_capacity(1);
+            loop {
+                let (paused, after) = match rest.strip_prefix('~') {
+                    Some(a) => (true, a),
+                    None => (false, rest),
+                };
+                let (after, id) = rid_id(after)?;
+                alternatives.push(SimulcastRid { rid: b(id), paused });
+                match after.strip_prefix(',') {
+                    Some(a) => rest = a,
+                    None => {
+                        rest = after;
+                        break;
+                    }
+                }
+            }
+            streams.push(alternatives);
+            match rest.strip_prefix(';') {
+                Some(a) => rest = a,
+                None => break,
+            }
+        }
+        lists.push(SimulcastList { direction, streams });
+        match rest.strip_prefix(' ') {
+            Some(a) if lists.len() < 2 => r = a,
+            _ => {
+                r = rest;
+                break;
+            }
+        }
+    }
+    Ok((r, Simulcast { lists }))
+}
+
+/// Where the parser stands in the RFC 8866 §5 line order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Start,
+    V,
+    O,
+    S,
+    I,
+    U,
+    E,
+    P,
+    C,
+    B,
+    /// Inside time descriptions (`t=`, `r=`, `z=`).
+    T,
+    K,
+    A,
+}
+
+fn stage_of(c: u8) -> Option<Stage> {
+    Some(match c {
+        b'v' => Stage::V,
+        b'o' => Stage::O,
+        b's' => Stage::S,
+        b'i' => Stage::I,
+        b'u' => Stage::U,
+        b'e' => Stage::E,
+        b'p' => Stage::P,
+        b'c' => Stage::C,
+        b'b' => Stage::B,
+        b't' | b'r' | b'z' => Stage::T,
+        b'k' => Stage::K,
+        b'a' => Stage::A,
+        _ => return None,
+    })
+}
+
+/// Media-level line order (RFC 8866 §5): m= i=? c=* b=* k=? a=*.
+fn media_rank(c: u8) -> Option<u8> {
+    Some(match c {
+        b'i' => 1,
+        b'c' => 2,
+        b'b' => 3,
+        b'k' => 4,
+        b'a' => 5,
+        _ => return None,
+    })
+}
+
+const SESSION_NEXT: &str = "`i=`, `u=`, `e=`, `p=`, `c=`, `b=` or `t=`";
+
+/// Splits off one line; accepts CRLF and bare LF endings.
+fn next_line(rest: &str) -> (&str, &str) {
+    match memchr::memchr(b'\n', rest.as_bytes()) {
+        Some(n) => {
+            let line = &rest[..n];
+            (line.strip_suffix('\r').unwrap_or(line), &rest[n + 1..])
+        }
+        None => (rest.strip_suffix('\r').unwrap_or(rest), ""),
+    }
+}
+
+fn column(line: &str, at: &str) -> usize {
+    let offset = line.len().saturating_sub(at.len());
+    line.get(..offset).map_or(offset, |s| s.chars().count()) + 1
+}
+
+/// Parses a description with explicit [`Limits`].
+pub fn parse_with<'a>(
+    input: &'a str,
+    limits: &Limits,
+) -> Result<SessionDescription<'a>, ParseError> {
+    if input.len() > limits.max_bytes {
+        return Err(ParseError {
+            line: 1,
+            column: 1,
+            kind: ErrorKind::TooLarge {
+                limit: limits.max_bytes,
+            },
+        });
+    }
+    let mut sd = SessionDescription {
+        origin: Origin {
+            username: Cow::Borrowed("-"),
+            session_id: 0,
+            session_version: 0,
+            net_type: Cow::Borrowed("IN"),
+            address_type: AddressType::Ip4,
+            address: Address::Ip(IpAddr::from([0, 0, 0, 0])),
+        },
+        session_name: Cow::Borrowed(""),
+        information: None,
+        uri: None,
+        emails: Vec::new(),
+        phones: Vec::new(),
+        connection: None,
+        bandwidths: Vec::new(),
+        times: Vec::new(),
+        key: None,
+        attributes: Vec::new(),
+        media: Vec::new(),
+    };
+    let mut stage = Stage::Start;
+    // Rank of the last line in the current media section (0 right after `m=`).
+    let mut media_stage: Option<u8> = None;
+    let mut rest = input;
+    let mut line_no = 0usize;
+    while !rest.is_empty() {
+        let (line, after) = next_line(rest);
+        rest = after;
+        line_no += 1;
+        let err = |at: &str, kind: ErrorKind| ParseError {
+            line: line_no,
+            column: column(line, at),
+            kind,
+        };
+        if line_no > limits.max_lines {
+            return Err(err(
+                line,
+                ErrorKind::TooManyLines {
+                    limit: limits.max_lines,
+                },
+            ));
+        }
+        if line.len() > limits.max_line_length {
+            return Err(err(
+                line,
+                ErrorKind::LineTooLong {
+                    limit: limits.max_line_length,
+                },
+            ));
+        }
+        if line.is_empty() && rest.bytes().all(|c| c.is_ascii_whitespace()) {
+            // Trailing blank lines after the last line are tolerated.
+            break;
+        }
+        let bytes = line.as_bytes();
+        if bytes.len() < 2 || bytes[1] != b'=' || !bytes[0].is_ascii_lowercase() {
+            let expected = if stage == Stage::Start {
+                "`v=0`"
+            } else {
+                "a line `<type>=<value>` with a lower-case type letter"
+            };
+            return Err(err(line, ErrorKind::Expected(expected)));
+        }
+        // RFC 8866 §5: text fields are byte-strings, which exclude NUL, CR and LF.
+        if let Some(p) = memchr::memchr2(0, b'\r', bytes) {
+            return Err(err(
+                &line[p..],
+                ErrorKind::Expected("text without NUL or carriage return"),
+            ));
+        }
+        let letter = bytes[0];
+        let value = &line[2..];
+        let value_err = |e: NomErr<Fail<'_>>| match e {
+            NomErr::Error(f) | NomErr::Failure(f) => err(f.at, ErrorKind::Expected(f.expected)),
+            NomErr::Incomplete(_) => err("", ErrorKind::Expected("more input")),
+        };
+
+        if letter == b'm' {
+            if stage < Stage::T {
+                return Err(err(
+                    line,
+                    ErrorKind::MissingLine(missing_before_media(stage)),
+                ));
+            }
+            let (_, m) = media(value).map_err(value_err)?;
+            sd.media.push(m);
+            stage = Stage::A;
+            media_stage = Some(0);
+            continue;
+        }
+
+        if let (Some(current), Some(m)) = (media_stage, sd.media.last_mut()) {
+            let Some(rank) = media_rank(letter) else {
+                return Err(err(
+                    line,
+                    if stage_of(letter).is_some() {
+                        ErrorKind::OutOfOrder {
+                            found: letter as char,
+                            expected: "`i=`, `c=`, `b=`, `k=`, `a=` or `m=` in a media section",
+                        }
+                    } else {
+                        ErrorKind::UnknownLineType(letter as char)
+                    },
+                ));
+            };
+            let repeatable = matches!(letter, b'c' | b'b' | b'a');
+            if rank < current || (rank == current && !repeatable) {
+                return Err(err(
+                    line,
+                    if rank == current {
+                        ErrorKind::Duplicate(letter as char)
+                    } else {
+                        ErrorKind::OutOfOrder {
+                            found: letter as char,
+                            expected: "media lines in the order i= c= b= k= a=",
+                        }
+                    },
+                ));
+            }
+            media_stage = Some(rank);
+            match letter {
+                b'a' => {
+                    let (_, a) = attribute(value).map_err(value_err)?;
+                    m.attributes.push(a);
+                }
+                b'i' => m.information = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+                b'c' => m.connections.push(connection(value).map_err(value_err)?.1),
+                b'b' => m.bandwidths.push(bandwidth(value).map_err(value_err)?.1),
+                _ => m.key = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            }
+            continue;
+        }
+
+        let Some(next) = stage_of(letter) else {
+            return Err(err(line, ErrorKind::UnknownLineType(letter as char)));
+        };
+        // The first three lines are fixed: v=, o=, s= (RFC 8866 §5).
+        let required = match stage {
+            Stage::Start => Some((Stage::V, "`v=0`")),
+            Stage::V => Some((Stage::O, "`o=`")),
+            Stage::O => Some((Stage::S, "`s=`")),
+            _ => None,
+        };
+        if let Some((want, what)) = required {
+            if next != want {
+                return Err(err(
+                    line,
+                    ErrorKind::OutOfOrder {
+                        found: letter as char,
+                        expected: what,
+                    },
+                ));
+            }
+        }
+        let repeatable = matches!(letter, b'e' | b'p' | b'b' | b't' | b'r' | b'z' | b'a');
+        if next < stage || (next == stage && !repeatable) {
+            return Err(err(
+                line,
+                if next == stage {
+                    ErrorKind::Duplicate(letter as char)
+                } else {
+                    ErrorKind::OutOfOrder {
+                        found: letter as char,
+                        expected: expected_after(stage),
+                    }
+                },
+            ));
+        }
+        if next > Stage::T && stage < Stage::T {
+            return Err(err(line, ErrorKind::MissingLine("a `t=` line")));
+        }
+        match letter {
+            b'v' => {
+                if value != "0" {
+                    return Err(err(
+                        value,
+                        ErrorKind::Expected("`0` (the only SDP version)"),
+                    ));
+                }
+            }
+            b'o' => sd.origin = origin(value).map_err(value_err)?.1,
+            b's' => sd.session_name = Cow::Borrowed(text(value).map_err(value_err)?.1),
+            b'i' => sd.information = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            b'u' => sd.uri = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            b'e' => sd
+                .emails
+                .push(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            b'p' => sd
+                .phones
+                .push(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            b'c' => sd.connection = Some(connection(value).map_err(value_err)?.1),
+            b'b' => sd.bandwidths.push(bandwidth(value).map_err(value_err)?.1),
+            b't' => sd.times.push(timing(value).map_err(value_err)?.1),
+            b'r' | b'z' => {
+                let Some(t) = sd.times.last_mut() else {
+                    return Err(err(
+                        line,
+                        ErrorKind::OutOfOrder {
+                            found: letter as char,
+                            expected: "a `t=` line first",
+                        },
+                    ));
+                };
+                let v = Cow::Borrowed(text(value).map_err(value_err)?.1);
+                if letter == b'r' {
+                    if t.zone.is_some() {
+                        return Err(err(
+                            line,
+                            ErrorKind::OutOfOrder {
+                                found: 'r',
+                                expected: "`r=` lines before `z=`",
+                            },
+                        ));
+                    }
+                    t.repeats.push(v);
+                } else {
+                    if t.zone.is_some() {
+                        return Err(err(line, ErrorKind::Duplicate('z')));
+                    }
+                    t.zone = Some(v);
+                }
+            }
+            b'k' => sd.key = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            _ => {
+                let (_, a) = attribute(value).map_err(value_err)?;
+                sd.attributes.push(a);
+            }
+        }
+        stage = next;
+    }
+    if stage < Stage::T {
+        let what = match stage {
+            Stage::Start => "`v=0`",
+            Stage::V => "an `o=` line",
+            Stage::O => "an `s=` line",
+            _ => "a `t=` line",
+        };
+        return Err(ParseError {
+            line: line_no.max(1),
+            column: 1,
+            kind: ErrorKind::MissingLine(what),
+        });
+    }
+    Ok(sd)
+}
+
+fn missing_before_media(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Start => "`v=0`",
+        Stage::V => "an `o=` line",
+        Stage::O => "an `s=` line",
+        _ => "a `t=` line",
+    }
+}
+
+fn expected_after(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Start => "`v=0`",
+        Stage::V => "`o=`",
+        Stage::O => "`s=`",
+        Stage::S | Stage::I | Stage::U | Stage::E | Stage::P | Stage::C | Stage::B => SESSION_NEXT,
+        Stage::T => "`t=`, `r=`, `z=`, `k=`, `a=` or `m=`",
+        Stage::K => "`a=` or `m=`",
+        Stage::A => "`a=` or `m=`",
+    }
+}
+
+/// Parses a candidate as carried in trickle ICE: `candidate:...`, `a=candidate:...`, or the
+/// bare value (RFC 8839 §5.1, RFC 8840 §4.1).
+pub fn parse_candidate(s: &str) -> Result<Candidate<'_>, ParseError> {
+    let body = s.strip_prefix("a=").unwrap_or(s);
+    let body = body.strip_prefix("candidate:").unwrap_or(body);
+    let to_err = |at: &str, expected| ParseError {
+        line: 1,
+        column: column(s, at),
+        kind: ErrorKind::Expected(expected),
+    };
+    match candidate_value(body) {
+        Ok(("", c)) => Ok(c),
+        Ok((rest, _)) => Err(to_err(rest, "the end of the candidate")),
+        Err(NomErr::Error(f) | NomErr::Failure(f)) => Err(to_err(f.at, f.expected)),
+        Err(NomErr::Incomplete(_)) => Err(to_err("", "more input")),
+    }
+}
+
+/// Parses one attribute line (`a=...` or the part after `a=`).
+pub fn parse_attribute(s: &str) -> Result<Attribute<'_>, ParseError> {
+    let body = s.strip_prefix("a=").unwrap_or(s);
+    let to_err = |at: &str, expected| ParseError {
+        line: 1,
+        column: column(s, at),
+        kind: ErrorKind::Expected(expected),
+    };
+    match attribute(body) {
+        Ok((_, a)) => Ok(a),
+        Err(NomErr::Error(f) | NomErr::Failure(f)) => Err(to_err(f.at, f.expected)),
+        Err(NomErr::Incomplete(_)) => Err(to_err("", "more input")),
+    }
+}

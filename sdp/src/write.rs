@@ -1,0 +1,545 @@
+//! The writer: canonical SDP with CRLF line endings.
+//!
+//! The canonical form is the one browsers write, so a description parsed from a browser
+//! writes back byte for byte. Case-insensitive tokens (candidate transport, hash function
+//! names) are written in lower case; fingerprints in upper-case hex.
+
+use std::fmt::{self, Write as _};
+use std::net::IpAddr;
+
+use crate::model::*;
+
+struct W<'s> {
+    out: &'s mut String,
+    num: itoa::Buffer,
+}
+
+impl W<'_> {
+    #[inline]
+    fn s(&mut self, s: &str) -> &mut Self {
+        self.out.push_str(s);
+        self
+    }
+
+    #[inline]
+    fn c(&mut self, c: char) -> &mut Self {
+        self.out.push(c);
+        self
+    }
+
+    #[inline]
+    fn n<I: itoa::Integer>(&mut self, n: I) -> &mut Self {
+        self.out.push_str(self.num.format(n));
+        self
+    }
+
+    #[inline]
+    fn crlf(&mut self) {
+        self.out.push_str("\r\n");
+    }
+
+    fn ip(&mut self, ip: &IpAddr) -> &mut Self {
+        match ip {
+            IpAddr::V4(v4) => {
+                let [a, b, c, d] = v4.octets();
+                self.n(a).c('.').n(b).c('.').n(c).c('.').n(d)
+            }
+            // RFC 5952 canonical text, as std formats it.
+            IpAddr::V6(v6) => {
+                let _ = write!(self.out, "{v6}");
+                self
+            }
+        }
+    }
+
+    fn address(&mut self, a: &Address<'_>) -> &mut Self {
+        match a {
+            Address::Ip(ip) => self.ip(ip),
+            Address::Name(n) => self.s(n),
+        }
+    }
+
+    fn address_type(&mut self, t: &AddressType<'_>) -> &mut Self {
+        match t {
+            AddressType::Ip4 => self.s("IP4"),
+            AddressType::Ip6 => self.s("IP6"),
+            AddressType::Other(o) => self.s(o),
+        }
+    }
+
+    fn connection_value(&mut self, c: &Connection<'_>) -> &mut Self {
+        self.s(&c.net_type)
+            .c(' ')
+            .address_type(&c.address_type)
+            .c(' ');
+        self.address(&c.address);
+        if let Some(ttl) = c.ttl {
+            self.c('/').n(ttl);
+        }
+        if let Some(count) = c.count {
+            self.c('/').n(count);
+        }
+        self
+    }
+
+    fn line(&mut self, prefix: &str, value: &str) {
+        self.s(prefix).s(value).crlf();
+    }
+
+    fn bandwidth(&mut self, bw: &Bandwidth<'_>) {
+        self.s("b=");
+        match &bw.kind {
+            BandwidthType::As => self.s("AS"),
+            BandwidthType::Ct => self.s("CT"),
+            BandwidthType::Tias => self.s("TIAS"),
+            BandwidthType::Other(o) => self.s(o),
+        };
+        self.c(':').n(bw.value).crlf();
+    }
+
+    fn direction(&mut self, d: Direction) -> &mut Self {
+        self.s(direction_name(d))
+    }
+
+    fn parameters(&mut self, params: &[FmtpParameter<'_>]) {
+        for (k, p) in params.iter().enumerate() {
+            if k > 0 {
+                self.c(';');
+            }
+            self.s(&p.key);
+            if let Some(v) = &p.value {
+                self.c('=').s(v);
+            }
+        }
+    }
+
+    fn rid_direction(&mut self, d: RidDirection) -> &mut Self {
+        self.s(match d {
+            RidDirection::Send => "send",
+            RidDirection::Recv => "recv",
+        })
+    }
+
+    fn candidate_value(&mut self, c: &Candidate<'_>) {
+        self.s(&c.foundation).c(' ').n(c.component).c(' ');
+        match &c.transport {
+            CandidateTransport::Udp => self.s("udp"),
+            CandidateTransport::Tcp => self.s("tcp"),
+            CandidateTransport::Other(o) => self.s(o),
+        };
+        self.c(' ').n(c.priority).c(' ').address(&c.address);
+        self.c(' ').n(c.port).s(" typ ");
+        match &c.kind {
+            CandidateType::Host => self.s("host"),
+            CandidateType::ServerReflexive => self.s("srflx"),
+            CandidateType::PeerReflexive => self.s("prflx"),
+            CandidateType::Relay => self.s("relay"),
+            CandidateType::Other(o) => self.s(o),
+        };
+        if let Some(a) = &c.related_address {
+            self.s(" raddr ").address(a);
+        }
+        if let Some(p) = c.related_port {
+            self.s(" rport ").n(p);
+        }
+        if let Some(t) = c.tcp_type {
+            self.s(" tcptype ").s(match t {
+                TcpType::Active => "active",
+                TcpType::Passive => "passive",
+                TcpType::SimultaneousOpen => "so",
+            });
+        }
+        for (k, v) in &c.extensions {
+            self.c(' ').s(k).c(' ').s(v);
+        }
+    }
+
+    fn attribute(&mut self, a: &Attribute<'_>) {
+        self.s("a=");
+        match a {
+            Attribute::Group(g) => {
+                self.s("group:").s(&g.semantics);
+                for m in &g.mids {
+                    self.c(' ').s(m);
+                }
+            }
+            Attribute::MsidSemantic(m) => {
+                self.s("msid-semantic: ").s(&m.semantic);
+                for id in &m.identifiers {
+                    self.c(' ').s(id);
+                }
+            }
+            Attribute::Msid(m) => {
+                self.s("msid:").s(&m.stream);
+                if let Some(t) = &m.track {
+                    self.c(' ').s(t);
+                }
+            }
+            Attribute::Mid(m) => {
+                self.s("mid:").s(m);
+            }
+            Attribute::Rtpmap(r) => {
+                self.s("rtpmap:").n(r.payload_type).c(' ').s(&r.encoding);
+                self.c('/').n(r.clock_rate);
+                if let Some(ch) = r.channels {
+                    self.c('/').n(ch);
+                }
+            }
+            Attribute::Fmtp(f) => {
+                self.s("fmtp:").n(f.payload_type).c(' ');
+                self.parameters(&f.parameters);
+            }
+            Attribute::RtcpFb(f) => {
+                self.s("rtcp-fb:");
+                match f.payload_type {
+                    Some(pt) => self.n(pt),
+                    None => self.c('*'),
+                };
+                self.c(' ').s(&f.kind);
+                if let Some(p) = &f.parameter {
+                    self.c(' ').s(p);
+                }
+            }
+            Attribute::Extmap(e) => {
+                self.s("extmap:").n(e.id);
+                if let Some(d) = e.direction {
+                    self.c('/').direction(d);
+                }
+                self.c(' ').s(&e.uri);
+                if let Some(a) = &e.attributes {
+                    self.c(' ').s(a);
+                }
+            }
+            Attribute::ExtmapAllowMixed => {
+                self.s("extmap-allow-mixed");
+            }
+            Attribute::Ssrc(s) => {
+                self.s("ssrc:").n(s.ssrc).c(' ').s(&s.attribute);
+                if let Some(v) = &s.value {
+                    self.c(':').s(v);
+                }
+            }
+            Attribute::SsrcGroup(g) => {
+                self.s("ssrc-group:").s(&g.semantics);
+                for s in &g.ssrcs {
+                    self.c(' ').n(*s);
+                }
+            }
+            Attribute::Rid(r) => {
+                self.s("rid:").s(&r.id).c(' ').rid_direction(r.direction);
+                if !r.payload_types.is_empty() || !r.restrictions.is_empty() {
+                    self.c(' ');
+                }
+                if !r.payload_types.is_empty() {
+                    self.s("pt=");
+                    for (k, pt) in r.payload_types.iter().enumerate() {
+                        if k > 0 {
+                            self.c(',');
+                        }
+                        self.n(*pt);
+                    }
+                    if !r.restrictions.is_empty() {
+                        self.c(';');
+                    }
+                }
+                self.parameters(&r.restrictions);
+            }
+            Attribute::Simulcast(s) => {
+                self.s("simulcast:");
+                for (k, list) in s.lists.iter().enumerate() {
+                    if k > 0 {
+                        self.c(' ');
+                    }
+                    self.rid_direction(list.direction).c(' ');
+                    for (j, stream) in list.streams.iter().enumerate() {
+                        if j > 0 {
+                            self.c(';');
+                        }
+                        for (n, alt) in stream.iter().enumerate() {
+                            if n > 0 {
+                                self.c(',');
+                            }
+                            if alt.paused {
+                                self.c('~');
+                            }
+                            self.s(&alt.rid);
+                        }
+                    }
+                }
+            }
+            Attribute::Candidate(c) => {
+                self.s("candidate:");
+                self.candidate_value(c);
+            }
+            Attribute::EndOfCandidates => {
+                self.s("end-of-candidates");
+            }
+            Attribute::IceUfrag(u) => {
+                self.s("ice-ufrag:").s(u);
+            }
+            Attribute::IcePwd(p) => {
+                self.s("ice-pwd:").s(p);
+            }
+            Attribute::IceOptions(opts) => {
+                self.s("ice-options:");
+                for (k, o) in opts.iter().enumerate() {
+                    if k > 0 {
+                        self.c(' ');
+                    }
+                    self.s(o);
+                }
+            }
+            Attribute::IceLite => {
+                self.s("ice-lite");
+            }
+            Attribute::Fingerprint(f) => {
+                self.s("fingerprint:").s(hash_name(&f.hash)).c(' ');
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                for (k, byte) in f.bytes.iter().enumerate() {
+                    if k > 0 {
+                        self.c(':');
+                    }
+                    self.c(HEX[usize::from(byte >> 4)] as char)
+                        .c(HEX[usize::from(byte & 15)] as char);
+                }
+            }
+            Attribute::Setup(s) => {
+                self.s("setup:").s(setup_name(*s));
+            }
+            Attribute::Rtcp(r) => {
+                self.s("rtcp:").n(r.port);
+                if let Some(c) = &r.connection {
+                    self.c(' ').connection_value(c);
+                }
+            }
+            Attribute::RtcpMux => {
+                self.s("rtcp-mux");
+            }
+            Attribute::RtcpMuxOnly => {
+                self.s("rtcp-mux-only");
+            }
+            Attribute::RtcpRsize => {
+                self.s("rtcp-rsize");
+            }
+            Attribute::Direction(d) => {
+                self.direction(*d);
+            }
+            Attribute::SctpPort(p) => {
+                self.s("sctp-port:").n(*p);
+            }
+            Attribute::MaxMessageSize(n) => {
+                self.s("max-message-size:").n(*n);
+            }
+            Attribute::Sctpmap(m) => {
+                self.s("sctpmap:").n(m.port).c(' ').s(&m.protocol);
+                if let Some(n) = m.streams {
+                    self.c(' ').n(n);
+                }
+            }
+            Attribute::SctpInit(s) => {
+                self.s("sctp-init:").s(s);
+            }
+            Attribute::Other { name, value } => {
+                self.s(name);
+                if let Some(v) = value {
+                    self.c(':').s(v);
+                }
+            }
+        }
+        self.crlf();
+    }
+
+    fn media(&mut self, m: &MediaDescription<'_>) {
+        self.s("m=").s(media_kind_name(&m.kind)).c(' ').n(m.port);
+        if let Some(n) = m.port_count {
+            self.c('/').n(n);
+        }
+        self.c(' ').s(&m.protocol);
+        match &m.formats {
+            Formats::Rtp(pts) => {
+                for pt in pts {
+                    self.c(' ').n(*pt);
+                }
+            }
+            Formats::Other(fmts) => {
+                for f in fmts {
+                    self.c(' ').s(f);
+                }
+            }
+        }
+        self.crlf();
+        if let Some(i) = &m.information {
+            self.line("i=", i);
+        }
+        for c in &m.connections {
+            self.s("c=").connection_value(c).crlf();
+        }
+        for bw in &m.bandwidths {
+            self.bandwidth(bw);
+        }
+        if let Some(k) = &m.key {
+            self.line("k=", k);
+        }
+        for a in &m.attributes {
+            self.attribute(a);
+        }
+    }
+
+    fn session(&mut self, sd: &SessionDescription<'_>) {
+        self.s("v=0\r\n");
+        let o = &sd.origin;
+        self.s("o=").s(&o.username).c(' ').n(o.session_id);
+        self.c(' ').n(o.session_version).c(' ').s(&o.net_type);
+        self.c(' ').address_type(&o.address_type).c(' ');
+        self.address(&o.address).crlf();
+        self.line("s=", &sd.session_name);
+        if let Some(i) = &sd.information {
+            self.line("i=", i);
+        }
+        if let Some(u) = &sd.uri {
+            self.line("u=", u);
+        }
+        for e in &sd.emails {
+            self.line("e=", e);
+        }
+        for p in &sd.phones {
+            self.line("p=", p);
+        }
+        if let Some(c) = &sd.connection {
+            self.s("c=").connection_value(c).crlf();
+        }
+        for bw in &sd.bandwidths {
+            self.bandwidth(bw);
+        }
+        for t in &sd.times {
+            self.s("t=").n(t.start).c(' ').n(t.stop).crlf();
+            for r in &t.repeats {
+                self.line("r=", r);
+            }
+            if let Some(z) = &t.zone {
+                self.line("z=", z);
+            }
+        }
+        if let Some(k) = &sd.key {
+            self.line("k=", k);
+        }
+        for a in &sd.attributes {
+            self.attribute(a);
+        }
+        for m in &sd.media {
+            self.media(m);
+        }
+    }
+}
+
+pub(crate) fn direction_name(d: Direction) -> &'static str {
+    match d {
+        Direction::SendRecv => "sendrecv",
+        Direction::SendOnly => "sendonly",
+        Direction::RecvOnly => "recvonly",
+        Direction::Inactive => "inactive",
+    }
+}
+
+pub(crate) fn setup_name(s: Setup) -> &'static str {
+    match s {
+        Setup::Active => "active",
+        Setup::Passive => "passive",
+        Setup::ActPass => "actpass",
+        Setup::HoldConn => "holdconn",
+    }
+}
+
+pub(crate) fn hash_name<'a>(h: &'a HashFunction<'_>) -> &'a str {
+    match h {
+        HashFunction::Sha1 => "sha-1",
+        HashFunction::Sha224 => "sha-224",
+        HashFunction::Sha256 => "sha-256",
+        HashFunction::Sha384 => "sha-384",
+        HashFunction::Sha512 => "sha-512",
+        HashFunction::Md5 => "md5",
+        HashFunction::Md2 => "md2",
+        HashFunction::Other(o) => o,
+    }
+}
+
+pub(crate) fn media_kind_name<'a>(k: &'a MediaKind<'_>) -> &'a str {
+    match k {
+        MediaKind::Audio => "audio",
+        MediaKind::Video => "video",
+        MediaKind::Application => "application",
+        MediaKind::Text => "text",
+        MediaKind::Message => "message",
+        MediaKind::Other(o) => o,
+    }
+}
+
+impl SessionDescription<'_> {
+    /// Appends the canonical serialization to `out`.
+    pub fn write_to(&self, out: &mut String) {
+        W {
+            out,
+            num: itoa::Buffer::new(),
+        }
+        .session(self);
+    }
+
+    /// The canonical serialization, CRLF line endings.
+    pub fn to_sdp_string(&self) -> String {
+        let mut out = String::with_capacity(self.size_hint());
+        self.write_to(&mut out);
+        out
+    }
+
+    /// A cheap upper-bound-ish estimate of the written size, for buffer reservation.
+    fn size_hint(&self) -> usize {
+        128 + self
+            .media
+            .iter()
+            .map(|m| 64 + m.attributes.len() * 48)
+            .sum::<usize>()
+            + self.attributes.len() * 48
+    }
+}
+
+impl fmt::Display for SessionDescription<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_sdp_string())
+    }
+}
+
+impl fmt::Display for Attribute<'_> {
+    /// The whole line, `a=...`, without the line ending.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::with_capacity(64);
+        W {
+            out: &mut out,
+            num: itoa::Buffer::new(),
+        }
+        .attribute(self);
+        f.write_str(out.trim_end_matches("\r\n"))
+    }
+}
+
+impl fmt::Display for Candidate<'_> {
+    /// The trickle form, `candidate:...`, as RTCIceCandidate.candidate carries it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::with_capacity(96);
+        out.push_str("candidate:");
+        W {
+            out: &mut out,
+            num: itoa::Buffer::new(),
+        }
+        .candidate_value(self);
+        f.write_str(&out)
+    }
+}
+
+impl fmt::Display for Address<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Ip(ip) => ip.fmt(f),
+            Address::Name(n) => f.write_str(n),
+        }
+    }
+}
