@@ -332,7 +332,7 @@ impl<'a> MediaDescription<'a> {
 
     pub fn candidates(&self) -> impl Iterator<Item = &Candidate<'a>> {
         self.attributes.iter().filter_map(|a| match a {
-            Attribute::Candidate(c) => Some(c),
+            Attribute::Candidate(c) => Some(&**c),
             _ => None,
         })
     }
@@ -377,7 +377,7 @@ impl<'a> MediaDescription<'a> {
 
     pub fn rids(&self) -> impl Iterator<Item = &Rid<'a>> {
         self.attributes.iter().filter_map(|a| match a {
-            Attribute::Rid(r) => Some(r),
+            Attribute::Rid(r) => Some(&**r),
             _ => None,
         })
     }

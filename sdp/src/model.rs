@@ -214,6 +214,9 @@ pub enum Setup {
 
 /// An SDP attribute. Those WebRTC uses are typed; any other is kept verbatim as
 /// [`Attribute::Other`], in its place.
+///
+/// The large, less frequent values (candidates, `a=rtcp`, `a=rid`) are boxed so that the
+/// enum stays 64 bytes: a video section holds a hundred attributes or more.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
@@ -241,11 +244,11 @@ pub enum Attribute<'a> {
     /// `a=ssrc-group:<semantics> <ssrc>...` (RFC 5576 §4.2).
     SsrcGroup(SsrcGroup<'a>),
     /// `a=rid` (RFC 8851 §10).
-    Rid(Rid<'a>),
+    Rid(Box<Rid<'a>>),
     /// `a=simulcast` (RFC 8853 §5.1).
     Simulcast(Simulcast<'a>),
     /// `a=candidate` (RFC 8839 §5.1).
-    Candidate(Candidate<'a>),
+    Candidate(Box<Candidate<'a>>),
     /// `a=end-of-candidates` (RFC 8840 §8.2).
     EndOfCandidates,
     /// `a=ice-ufrag` (RFC 8839 §5.4).
@@ -261,7 +264,7 @@ pub enum Attribute<'a> {
     /// `a=setup` (RFC 4145 §4).
     Setup(Setup),
     /// `a=rtcp:<port> [<nettype> <addrtype> <address>]` (RFC 3605 §2.1).
-    Rtcp(Rtcp<'a>),
+    Rtcp(Box<Rtcp<'a>>),
     /// `a=rtcp-mux` (RFC 5761 §5.1.1).
     RtcpMux,
     /// `a=rtcp-mux-only` (RFC 8858 §3).

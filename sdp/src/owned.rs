@@ -30,6 +30,13 @@ impl<T: IntoStatic> IntoStatic for Vec<T> {
     }
 }
 
+impl<T: IntoStatic> IntoStatic for Box<T> {
+    type Static = Box<T::Static>;
+    fn into_static(self) -> Self::Static {
+        Box::new((*self).into_static())
+    }
+}
+
 impl<A: IntoStatic, B: IntoStatic> IntoStatic for (A, B) {
     type Static = (A::Static, B::Static);
     fn into_static(self) -> Self::Static {

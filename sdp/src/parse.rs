@@ -5,10 +5,10 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::str::FromStr;
+use std::str::FromStr as _;
 
-use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{char, digit1};
+use nom::bytes::complete::tag;
+use nom::character::complete::char;
 use nom::error::{ErrorKind as NomKind, ParseError as NomParseError};
 use nom::{Err as NomErr, IResult};
 
@@ -77,39 +77,138 @@ fn expect<'a, T>(
     move |i| p(i).map_err(|_| NomErr::Error(Fail { at: i, expected }))
 }
 
-// RFC 8866 §9: token-char = %x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E
-fn is_token_char(c: char) -> bool {
-    matches!(c, '\x21' | '\x23'..='\x27' | '\x2A'..='\x2B' | '\x2D'..='\x2E' | '0'..='9' | 'A'..='Z' | '\x5E'..='\x7E')
+use charset::*;
+
+/// Byte classes of the grammar, as lookup tables built at compile time.
+// Indexing a [bool; 256] with a u8 cannot go out of bounds.
+#[allow(clippy::indexing_slicing)]
+mod charset {
+    /// A [`ByteSet`] of the ASCII bytes for which the expression holds, built at compile time.
+    macro_rules! ascii_set {
+        (|$c:ident| $e:expr) => {{
+            let mut t = [false; 256];
+            let mut k = 0u8;
+            while k < 128 {
+                let $c = k;
+                t[k as usize] = $e;
+                k += 1;
+            }
+            ByteSet(t)
+        }};
+    }
+
+    /// A set of bytes for the scanning primitives below. Every set either holds all of
+    /// 0x80..=0xFF or none of them, so a scan stops on a UTF-8 character boundary.
+    pub(super) struct ByteSet([bool; 256]);
+
+    impl ByteSet {
+        /// Every byte except the given ASCII ones (non-ASCII text included).
+        const fn all_but(except: &[u8]) -> ByteSet {
+            let mut t = [true; 256];
+            let mut k = 0;
+            while k < except.len() {
+                t[except[k] as usize] = false;
+                k += 1;
+            }
+            ByteSet(t)
+        }
+
+        #[inline]
+        pub(super) fn contains(&self, c: u8) -> bool {
+            self.0[c as usize]
+        }
+    }
+
+    // RFC 8866 §9: token-char = %x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E
+    const fn is_token_byte(c: u8) -> bool {
+        matches!(c, 0x21 | 0x23..=0x27 | 0x2A..=0x2B | 0x2D..=0x2E | b'0'..=b'9' | b'A'..=b'Z' | 0x5E..=0x7E)
+    }
+
+    pub(super) static TOKEN: ByteSet = ascii_set!(|c| is_token_byte(c));
+    // RFC 8866 §9: proto = token *("/" token)
+    pub(super) static PROTO: ByteSet = ascii_set!(|c| is_token_byte(c) || c == b'/');
+    // RFC 8866 §6.6: the encoding name ends at `/`.
+    pub(super) static ENCODING: ByteSet = ascii_set!(|c| is_token_byte(c) && c != b'/');
+    // RFC 8839 §5.1: ice-char = ALPHA / DIGIT / "+" / "/"
+    pub(super) static ICE: ByteSet =
+        ascii_set!(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/');
+    pub(super) static BASE64: ByteSet =
+        ascii_set!(|c| c.is_ascii_alphanumeric() || c == b'+' || c == b'/' || c == b'=');
+    // RFC 8851 §10: rid-id = 1*(alpha-numeric / "-" / "_")
+    pub(super) static RID: ByteSet =
+        ascii_set!(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+    pub(super) static LOWER: ByteSet = ascii_set!(|c| c.is_ascii_lowercase());
+    pub(super) static NON_WS: ByteSet = ByteSet::all_but(b" \t");
+    pub(super) static ADDRESS: ByteSet = ByteSet::all_but(b" \t/");
+    pub(super) static PARAM_KEY: ByteSet = ByteSet::all_but(b"=; ");
+    pub(super) static PARAM_VALUE: ByteSet = ByteSet::all_but(b";");
 }
 
-// RFC 8839 §5.1: ice-char = ALPHA / DIGIT / "+" / "/"
-fn is_ice_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '+' || c == '/'
+/// Length of the run of `set` bytes at the start of `i`.
+#[inline]
+fn run_len(i: &str, set: &ByteSet) -> usize {
+    i.bytes().position(|c| !set.contains(c)).unwrap_or(i.len())
 }
 
-fn is_non_ws(c: char) -> bool {
-    c != ' ' && c != '\t'
+/// One or more bytes of `set`.
+#[inline]
+fn take1<'a>(set: &'static ByteSet) -> impl Fn(&'a str) -> R<'a, &'a str> {
+    move |i| match run_len(i, set) {
+        0 => Err(NomErr::Error(Fail::from_error_kind(i, NomKind::TakeWhile1))),
+        n => match (i.get(..n), i.get(n..)) {
+            (Some(head), Some(rest)) => Ok((rest, head)),
+            _ => Err(NomErr::Error(Fail::from_error_kind(i, NomKind::TakeWhile1))),
+        },
+    }
+}
+
+/// Zero or more bytes of `set`.
+#[inline]
+fn take0<'a>(set: &'static ByteSet) -> impl Fn(&'a str) -> R<'a, &'a str> {
+    move |i| {
+        let n = run_len(i, set);
+        match (i.get(..n), i.get(n..)) {
+            (Some(head), Some(rest)) => Ok((rest, head)),
+            _ => Ok((i, "")),
+        }
+    }
 }
 
 fn token(i: &str) -> R<'_, &str> {
-    take_while1(is_token_char)(i)
+    take1(&TOKEN)(i)
 }
 
 fn non_ws(i: &str) -> R<'_, &str> {
-    take_while1(is_non_ws)(i)
+    take1(&NON_WS)(i)
 }
 
 fn sp(i: &str) -> R<'_, char> {
     expect("a space", char(' '))(i)
 }
 
-/// A decimal number that fits `T`; `what` names it in the error.
-fn number<'a, T: FromStr>(what: &'static str) -> impl FnMut(&'a str) -> R<'a, T> {
+/// A decimal number that fits `T`; `what` names it in the error. Digits are accumulated
+/// directly (at most 20 are ever meaningful for a u64).
+#[inline]
+fn number<'a, T: TryFrom<u64>>(what: &'static str) -> impl Fn(&'a str) -> R<'a, T> {
     move |i| {
-        let (rest, digits) = digit1::<_, Fail<'a>>(i).or_else(|_| fail(i, what))?;
-        match digits.parse::<T>() {
-            Ok(v) => Ok((rest, v)),
-            Err(_) => fail(i, what),
+        let mut value: u64 = 0;
+        let mut n = 0;
+        for c in i.bytes() {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            value = match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(c - b'0')))
+            {
+                Some(v) => v,
+                None => return fail(i, what),
+            };
+            n += 1;
+        }
+        match (n, T::try_from(value), i.get(n..)) {
+            (1.., Ok(v), Some(rest)) => Ok((rest, v)),
+            _ => fail(i, what),
         }
     }
 }
@@ -198,10 +297,7 @@ fn connection(i: &str) -> R<'_, Connection<'_>> {
     let (i, _) = sp(i)?;
     let (i, addr_type) = expect("an address type (`IP4` or `IP6`)", token)(i)?;
     let (i, _) = sp(i)?;
-    let (i, addr) = expect(
-        "a connection address",
-        take_while1(|c| is_non_ws(c) && c != '/'),
-    )(i)?;
+    let (i, addr) = expect("a connection address", take1(&ADDRESS))(i)?;
     let address_type = address_type(addr_type);
     let (mut ttl, mut count) = (None, None);
     let mut i = i;
@@ -283,7 +379,7 @@ fn media(i: &str) -> R<'_, MediaDescription<'_>> {
     // proto = token *("/" token)
     let (i, protocol) = expect(
         "a transport protocol such as `UDP/TLS/RTP/SAVPF`",
-        take_while1(|c| is_token_char(c) || c == '/'),
+        take1(&PROTO),
     )(i)?;
     let rtp = protocol.contains("RTP/");
     let mut i = i;
@@ -333,6 +429,21 @@ fn media(i: &str) -> R<'_, MediaDescription<'_>> {
 
 // RFC 8866 §5.13: a=<attribute> / a=<attribute>:<value>
 pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
+    attribute_inner(i)
+}
+
+/// Parses an attribute and pushes it: building the value where it is pushed avoids copying a
+/// returned `Result<(&str, Attribute)>` through the stack, which profiles showed to stall on
+/// store forwarding and cost more than the parsing itself.
+#[inline(never)]
+fn push_attribute<'a>(i: &'a str, out: &mut Vec<Attribute<'a>>) -> Result<(), NomErr<Fail<'a>>> {
+    let (_, a) = attribute_inner(i)?;
+    out.push(a);
+    Ok(())
+}
+
+#[inline(always)]
+fn attribute_inner(i: &str) -> R<'_, Attribute<'_>> {
     let (i, name) = expect("an attribute name", token)(i)?;
     let value = match i.strip_prefix(':') {
         Some(v) => Some(v),
@@ -366,7 +477,7 @@ pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
         };
     };
     let (rest, attr) = match name {
-        "candidate" => candidate_value(v).map(|(r, c)| (r, Attribute::Candidate(c)))?,
+        "candidate" => candidate_value(v).map(|(r, c)| (r, Attribute::Candidate(Box::new(c))))?,
         "ice-ufrag" => ice_string(v).map(|(r, s)| (r, Attribute::IceUfrag(b(s))))?,
         "ice-pwd" => ice_string(v).map(|(r, s)| (r, Attribute::IcePwd(b(s))))?,
         "ice-options" => {
@@ -467,7 +578,7 @@ pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
                 }),
             )
         }
-        "rid" => rid(v).map(|(r, x)| (r, Attribute::Rid(x)))?,
+        "rid" => rid(v).map(|(r, x)| (r, Attribute::Rid(Box::new(x))))?,
         "simulcast" => simulcast(v).map(|(r, x)| (r, Attribute::Simulcast(x)))?,
         "rtcp" => {
             let (r, port) = number::<u16>("a port (0-65535)")(v)?;
@@ -478,7 +589,7 @@ pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
                 }
                 None => (r, None),
             };
-            (r, Attribute::Rtcp(Rtcp { port, connection }))
+            (r, Attribute::Rtcp(Box::new(Rtcp { port, connection })))
         }
         "sctp-port" => {
             let (r, p) = number::<u16>("a port (0-65535)")(v)?;
@@ -509,10 +620,7 @@ pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
             )
         }
         "sctp-init" => {
-            let (r, s) = expect(
-                "a base64 SCTP INIT chunk",
-                take_while1(|c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')),
-            )(v)?;
+            let (r, s) = expect("a base64 SCTP INIT chunk", take1(&BASE64))(v)?;
             (r, Attribute::SctpInit(b(s)))
         }
         "ice-lite" | "end-of-candidates" | "extmap-allow-mixed" | "rtcp-mux" | "rtcp-mux-only"
@@ -534,10 +642,7 @@ pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
 fn ice_string(i: &str) -> R<'_, &str> {
     // RFC 8839 §5.4: ufrag 4-256 and pwd 22-256 ice-chars; short values from older stacks
     // are accepted, the character set is not negotiable.
-    let (r, s) = expect(
-        "ICE characters (letters, digits, `+`, `/`)",
-        take_while1(is_ice_char),
-    )(i)?;
+    let (r, s) = expect("ICE characters (letters, digits, `+`, `/`)", take1(&ICE))(i)?;
     if s.len() > 256 {
         return fail(i, "at most 256 ICE characters");
     }
@@ -571,10 +676,7 @@ fn space_tokens<'a>(mut r: &'a str, what: &'static str) -> R<'a, Vec<Str<'a>>> {
 
 /// A candidate attribute value (after `candidate:`), RFC 8839 §5.1.
 pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
-    let (r, foundation) = expect(
-        "a foundation (1 to 32 ICE characters)",
-        take_while1(is_ice_char),
-    )(i)?;
+    let (r, foundation) = expect("a foundation (1 to 32 ICE characters)", take1(&ICE))(i)?;
     if foundation.len() > 32 {
         return fail(i, "a foundation (1 to 32 ICE characters)");
     }
@@ -666,16 +768,19 @@ fn hex_val(c: u8) -> Option<u8> {
 // RFC 8122 §5: fingerprint-attribute = "fingerprint" ":" hash-func SP fingerprint
 fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
     let (r, hash) = expect("a hash function such as `sha-256`", token)(i)?;
-    let hash = match hash.to_ascii_lowercase().as_str() {
-        "sha-1" => HashFunction::Sha1,
-        "sha-224" => HashFunction::Sha224,
-        "sha-256" => HashFunction::Sha256,
-        "sha-384" => HashFunction::Sha384,
-        "sha-512" => HashFunction::Sha512,
-        "md5" => HashFunction::Md5,
-        "md2" => HashFunction::Md2,
-        _ => HashFunction::Other(b(hash)),
-    };
+    const NAMES: [(&str, HashFunction<'static>); 7] = [
+        ("sha-256", HashFunction::Sha256),
+        ("sha-1", HashFunction::Sha1),
+        ("sha-384", HashFunction::Sha384),
+        ("sha-512", HashFunction::Sha512),
+        ("sha-224", HashFunction::Sha224),
+        ("md5", HashFunction::Md5),
+        ("md2", HashFunction::Md2),
+    ];
+    let hash = NAMES
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(hash))
+        .map_or(HashFunction::Other(b(hash)), |(_, h)| h.clone());
     let (r, _) = sp(r)?;
     // fingerprint = 2UHEX *(":" 2UHEX); lower case is accepted too.
     let bytes_in = r.as_bytes();
@@ -707,10 +812,7 @@ fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
 fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
     let (r, payload_type) = payload_type(i)?;
     let (r, _) = sp(r)?;
-    let (r, encoding) = expect(
-        "an encoding name",
-        take_while1(|c| is_token_char(c) && c != '/'),
-    )(r)?;
+    let (r, encoding) = expect("an encoding name", take1(&ENCODING))(r)?;
     let (r, _) = expect("`/` and a clock rate", char('/'))(r)?;
     let (r, clock_rate) = number::<u32>("a clock rate")(r)?;
     let (r, channels) = match r.strip_prefix('/') {
@@ -741,13 +843,10 @@ fn parameters(i: &str) -> R<'_, Vec<FmtpParameter<'_>>> {
         if r.is_empty() && !params.is_empty() {
             break;
         }
-        let (rest, key) = expect(
-            "a parameter",
-            take_while1(|c| c != '=' && c != ';' && c != ' '),
-        )(r)?;
+        let (rest, key) = expect("a parameter", take1(&PARAM_KEY))(r)?;
         let (rest, value) = match rest.strip_prefix('=') {
             Some(rest) => {
-                let (rest, v) = take_while(|c| c != ';')(rest)?;
+                let (rest, v) = take0(&PARAM_VALUE)(rest)?;
                 (rest, Some(b(v)))
             }
             None => (rest, None),
@@ -809,7 +908,7 @@ fn rtcp_fb(i: &str) -> R<'_, RtcpFb<'_>> {
 fn direction(i: &str) -> R<'_, Direction> {
     let (r, d) = expect(
         "`sendrecv`, `sendonly`, `recvonly` or `inactive`",
-        take_while1(|c: char| c.is_ascii_lowercase()),
+        take1(&LOWER),
     )(i)?;
     let d = match d {
         "sendrecv" => Direction::SendRecv,
@@ -863,10 +962,7 @@ fn rid_direction(i: &str) -> R<'_, RidDirection> {
 
 // RFC 8851 §10: rid-id = 1*(alpha-numeric / "-" / "_")
 fn rid_id(i: &str) -> R<'_, &str> {
-    expect(
-        "a rid (letters, digits, `-`, `_`)",
-        take_while1(|c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-    )(i)
+    expect("a rid (letters, digits, `-`, `_`)", take1(&RID))(i)
 }
 
 // RFC 8851 §10: a=rid:<rid-id> SP <rid-dir> [SP <rid-pt-param-list> / SP <rid-param-list>]
@@ -1003,15 +1099,27 @@ fn media_rank(c: u8) -> Option<u8> {
 
 const SESSION_NEXT: &str = "`i=`, `u=`, `e=`, `p=`, `c=`, `b=` or `t=`";
 
-/// Splits off one line; accepts CRLF and bare LF endings.
-fn next_line(rest: &str) -> (&str, &str) {
-    match memchr::memchr(b'\n', rest.as_bytes()) {
-        Some(n) => {
-            let line = &rest[..n];
-            (line.strip_suffix('\r').unwrap_or(line), &rest[n + 1..])
-        }
-        None => (rest.strip_suffix('\r').unwrap_or(rest), ""),
-    }
+/// The first CR not followed by LF. RFC 8866 §5: text fields are byte-strings, which
+/// exclude NUL, CR and LF; CR appears only in a CRLF line ending.
+fn first_lone_cr(bytes: &[u8]) -> Option<usize> {
+    memchr::memchr_iter(b'\r', bytes).find(|&p| bytes.get(p + 1) != Some(&b'\n'))
+}
+
+/// Occurrences of `byte` (memchr counts with SIMD).
+fn count_byte(bytes: &[u8], byte: u8) -> usize {
+    memchr::memchr_iter(byte, bytes).count()
+}
+
+/// Line and column (from 1, columns in characters) of a byte offset.
+fn position(input: &str, offset: usize) -> (usize, usize) {
+    let before = input.as_bytes().get(..offset).unwrap_or_default();
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
+    let column = input
+        .get(line_start..offset)
+        .map_or(offset - line_start, |s| s.chars().count())
+        + 1;
+    (line, column)
 }
 
 fn column(line: &str, at: &str) -> usize {
@@ -1054,14 +1162,43 @@ pub fn parse_with<'a>(
         attributes: Vec::new(),
         media: Vec::new(),
     };
+    // Each section's attribute list is sized once from its line count (bounded by the
+    // input): a video section has over a hundred attributes, and regrowing a Vec of them
+    // cost more than parsing them.
+    let media_line = memchr::memmem::Finder::new(b"\nm=");
+    sd.attributes = Vec::with_capacity(section_lines(&media_line, input));
     let mut stage = Stage::Start;
     // Rank of the last line in the current media section (0 right after `m=`).
     let mut media_stage: Option<u8> = None;
-    let mut rest = input;
+    let bad_byte = |p: usize| {
+        let (line, column) = position(input, p);
+        ParseError {
+            line,
+            column,
+            kind: ErrorKind::Expected("text without NUL or a lone carriage return"),
+        }
+    };
+    if let Some(p) = memchr::memchr(0, input.as_bytes()) {
+        return Err(bad_byte(p));
+    }
+    // Lines that ended in CRLF; if the input holds more CRs than that, one is a lone CR.
+    let mut crlf_lines = 0usize;
+    // One pass over the newlines; CRLF and bare LF endings are both accepted.
+    let mut newlines = memchr::memchr_iter(b'\n', input.as_bytes());
+    let mut start = 0;
     let mut line_no = 0usize;
-    while !rest.is_empty() {
-        let (line, after) = next_line(rest);
-        rest = after;
+    while start < input.len() {
+        let end = newlines.next().unwrap_or(input.len());
+        let raw = input.get(start..end).unwrap_or_default();
+        let line = match raw.strip_suffix('\r') {
+            Some(l) => {
+                crlf_lines += 1;
+                l
+            }
+            None => raw,
+        };
+        start = end + 1;
+        let rest = input.get(start..).unwrap_or_default();
         line_no += 1;
         let err = |at: &str, kind: ErrorKind| ParseError {
             line: line_no,
@@ -1086,26 +1223,20 @@ pub fn parse_with<'a>(
         }
         if line.is_empty() && rest.bytes().all(|c| c.is_ascii_whitespace()) {
             // Trailing blank lines after the last line are tolerated.
+            crlf_lines += count_byte(rest.as_bytes(), b'\r');
             break;
         }
-        let bytes = line.as_bytes();
-        if bytes.len() < 2 || bytes[1] != b'=' || !bytes[0].is_ascii_lowercase() {
-            let expected = if stage == Stage::Start {
-                "`v=0`"
-            } else {
-                "a line `<type>=<value>` with a lower-case type letter"
-            };
-            return Err(err(line, ErrorKind::Expected(expected)));
-        }
-        // RFC 8866 §5: text fields are byte-strings, which exclude NUL, CR and LF.
-        if let Some(p) = memchr::memchr2(0, b'\r', bytes) {
-            return Err(err(
-                &line[p..],
-                ErrorKind::Expected("text without NUL or carriage return"),
-            ));
-        }
-        let letter = bytes[0];
-        let value = &line[2..];
+        let (letter, value) = match line.as_bytes() {
+            [l, b'=', ..] if l.is_ascii_lowercase() => (*l, line.get(2..).unwrap_or_default()),
+            _ => {
+                let expected = if stage == Stage::Start {
+                    "`v=0`"
+                } else {
+                    "a line `<type>=<value>` with a lower-case type letter"
+                };
+                return Err(err(line, ErrorKind::Expected(expected)));
+            }
+        };
         let value_err = |e: NomErr<Fail<'_>>| match e {
             NomErr::Error(f) | NomErr::Failure(f) => err(f.at, ErrorKind::Expected(f.expected)),
             NomErr::Incomplete(_) => err("", ErrorKind::Expected("more input")),
@@ -1118,7 +1249,8 @@ pub fn parse_with<'a>(
                     ErrorKind::MissingLine(missing_before_media(stage)),
                 ));
             }
-            let (_, m) = media(value).map_err(value_err)?;
+            let (_, mut m) = media(value).map_err(value_err)?;
+            m.attributes = Vec::with_capacity(section_lines(&media_line, rest));
             sd.media.push(m);
             stage = Stage::A;
             media_stage = Some(0);
@@ -1155,10 +1287,7 @@ pub fn parse_with<'a>(
             }
             media_stage = Some(rank);
             match letter {
-                b'a' => {
-                    let (_, a) = attribute(value).map_err(value_err)?;
-                    m.attributes.push(a);
-                }
+                b'a' => push_attribute(value, &mut m.attributes).map_err(value_err)?,
                 b'i' => m.information = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
                 b'c' => m.connections.push(connection(value).map_err(value_err)?.1),
                 b'b' => m.bandwidths.push(bandwidth(value).map_err(value_err)?.1),
@@ -1257,12 +1386,14 @@ pub fn parse_with<'a>(
                 }
             }
             b'k' => sd.key = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
-            _ => {
-                let (_, a) = attribute(value).map_err(value_err)?;
-                sd.attributes.push(a);
-            }
+            _ => push_attribute(value, &mut sd.attributes).map_err(value_err)?,
         }
         stage = next;
+    }
+    if count_byte(input.as_bytes(), b'\r') != crlf_lines {
+        if let Some(p) = first_lone_cr(input.as_bytes()) {
+            return Err(bad_byte(p));
+        }
     }
     if stage < Stage::T {
         let what = match stage {
@@ -1278,6 +1409,13 @@ pub fn parse_with<'a>(
         });
     }
     Ok(sd)
+}
+
+/// The number of lines from `rest` up to the next `m=` line.
+fn section_lines(finder: &memchr::memmem::Finder<'_>, rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    let end = finder.find(bytes).unwrap_or(bytes.len());
+    bytes.get(..end).map_or(0, |s| count_byte(s, b'\n') + 1)
 }
 
 fn missing_before_media(stage: Stage) -> &'static str {

@@ -299,8 +299,8 @@ impl W<'_> {
                     if k > 0 {
                         self.c(':');
                     }
-                    self.c(HEX[usize::from(byte >> 4)] as char)
-                        .c(HEX[usize::from(byte & 15)] as char);
+                    let hex = |n: u8| HEX.get(usize::from(n)).map_or('0', |&h| h as char);
+                    self.c(hex(byte >> 4)).c(hex(byte & 15));
                 }
             }
             Attribute::Setup(s) => {

@@ -1,0 +1,101 @@
+//! `weft`: inspect and check WebRTC protocol data. It grows with each protocol crate.
+
+#![forbid(unsafe_code)]
+// A tool run by a person: it may read clocks and draw OS randomness (clippy.toml).
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod sdp_summary;
+
+#[derive(Parser)]
+#[command(
+    name = "weft",
+    version,
+    about = "Inspect and check WebRTC protocol data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Session descriptions (SDP, RFC 8866).
+    Sdp {
+        #[command(subcommand)]
+        command: SdpCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SdpCommand {
+    /// Parse a description and print a readable summary (or the typed model as JSON).
+    /// Exits 1 on malformed input, printing `line L, column C: <what was expected>`.
+    Check {
+        /// SDP file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        /// Print the typed model as JSON instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the canonical serialization (CRLF line endings).
+    Fmt {
+        /// SDP file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+    },
+}
+
+fn read_input(file: Option<&PathBuf>) -> Result<Vec<u8>, String> {
+    match file {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+        }
+        _ => {
+            let mut buf = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+            Ok(buf)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Sdp { command } => {
+            let (file, mode) = match &command {
+                SdpCommand::Check { file, json } => (file.as_ref(), if *json { 1 } else { 0 }),
+                SdpCommand::Fmt { file } => (file.as_ref(), 2),
+            };
+            let bytes = read_input(file)?;
+            let sd = weft_sdp::parse_bytes(&bytes).map_err(|e| e.to_string())?;
+            let out = match mode {
+                0 => sdp_summary::summary(&sd),
+                1 => {
+                    let mut s = serde_json::to_string_pretty(&sd).map_err(|e| e.to_string())?;
+                    s.push('\n');
+                    s
+                }
+                _ => sd.to_sdp_string(),
+            };
+            std::io::stdout()
+                .write_all(out.as_bytes())
+                .map_err(|e| format!("cannot write: {e}"))
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(msg) => {
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
