@@ -82,7 +82,7 @@ const FOUNDATION: &str = "a foundation (1 to 32 ICE characters)";
 const NO_VALUE: &str = "the end of the line (this attribute takes no value)";
 const NEEDS_VALUE: &str = "`:` and a value";
 const DIRECTION: &str = "`sendrecv`, `sendonly`, `recvonly` or `inactive`";
-const NO_NUL_CR: &str = "text without NUL or carriage return";
+const NO_NUL_CR: &str = "text without NUL or a lone carriage return";
 
 fn cases() -> Vec<Case> {
     let long_foundation = format!(
