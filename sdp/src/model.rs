@@ -8,6 +8,21 @@
 //! appeared, so that writing a parsed description gives back the same bytes for the
 //! descriptions browsers produce. The JSEP-oriented getters in [`crate::jsep`] search these
 //! lists.
+//!
+//! ## Invariants of a writable model
+//! Anything the parser returns satisfies these; a program that builds a model must keep
+//! them, or `parse(write(x))` will not give back `x`:
+//! - text fields hold no NUL, CR or LF; tokens use the RFC 8866 token characters;
+//! - optional text (`information`, `uri`, `key`, an `rtcp-fb` parameter, `extmap`
+//!   attributes) is `None` rather than `Some("")`; the session name is never empty;
+//! - lists that the grammar requires to be non-empty are non-empty: the `m=` formats,
+//!   `ice-options`, each `simulcast` list and each of its streams, `times`;
+//! - [`Formats::Rtp`] exactly when the protocol contains `RTP/`;
+//! - [`Address::Name`] never holds an IP literal (use [`Address::from_text`]);
+//! - a multicast TTL only on an `IP4` connection, and a `count` on IP4 only with a TTL;
+//!   [`AddressType::Other`] never spells `IP4` or `IP6`;
+//! - [`Attribute::Other`] never uses the name of a typed attribute, and a `rid` has no
+//!   restriction named `pt` (the payload types have their own field).
 
 use std::borrow::Cow;
 use std::net::IpAddr;

@@ -138,10 +138,12 @@ mod charset {
     pub(super) static RID: ByteSet =
         ascii_set!(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
     pub(super) static LOWER: ByteSet = ascii_set!(|c| c.is_ascii_lowercase());
-    pub(super) static NON_WS: ByteSet = ByteSet::all_but(b" \t");
-    pub(super) static ADDRESS: ByteSet = ByteSet::all_but(b" \t/");
-    pub(super) static PARAM_KEY: ByteSet = ByteSet::all_but(b"=; ");
-    pub(super) static PARAM_VALUE: ByteSet = ByteSet::all_but(b";");
+    // RFC 8866 §9: byte-string excludes NUL, CR and LF; so does every free-text class here,
+    // which puts a stray NUL or CR at the exact column of the first one.
+    pub(super) static NON_WS: ByteSet = ByteSet::all_but(b" \t\r\0");
+    pub(super) static ADDRESS: ByteSet = ByteSet::all_but(b" \t/\r\0");
+    pub(super) static PARAM_KEY: ByteSet = ByteSet::all_but(b"=; \r\0");
+    pub(super) static PARAM_VALUE: ByteSet = ByteSet::all_but(b";\r\0");
 }
 
 /// Length of the run of `set` bytes at the start of `i`.
@@ -229,14 +231,24 @@ fn eol(i: &str) -> R<'_, ()> {
     }
 }
 
-/// Non-empty rest of the line.
+/// The rest of the line as a byte-string, possibly empty (RFC 8866 §9 excludes NUL and CR).
+fn text0(i: &str) -> R<'_, &str> {
+    match memchr::memchr2(0, b'\r', i.as_bytes()) {
+        Some(p) => fail(i.get(p..).unwrap_or(i), BAD_BYTE),
+        None => Ok(("", i)),
+    }
+}
+
+/// Non-empty rest of the line as a byte-string.
 fn text(i: &str) -> R<'_, &str> {
     if i.is_empty() {
         fail(i, "some text")
     } else {
-        Ok(("", i))
+        text0(i)
     }
 }
+
+const BAD_BYTE: &str = "text without NUL or a lone carriage return";
 
 fn b(s: &str) -> Str<'_> {
     Cow::Borrowed(s)
@@ -384,8 +396,11 @@ fn media(i: &str) -> R<'_, MediaDescription<'_>> {
     let rtp = protocol.contains("RTP/");
     let mut i = i;
     let formats = if rtp {
+        if i.is_empty() {
+            return fail(i, "a space and at least one media format");
+        }
         let mut pts = Vec::with_capacity(i.len() / 3);
-        while !i.is_empty() || pts.is_empty() {
+        while !i.is_empty() {
             let (rest, _) = sp(i)?;
             let (rest, pt) = payload_type(rest)?;
             pts.push(pt);
@@ -393,8 +408,11 @@ fn media(i: &str) -> R<'_, MediaDescription<'_>> {
         }
         Formats::Rtp(pts)
     } else {
+        if i.is_empty() {
+            return fail(i, "a space and at least one media format");
+        }
         let mut fmts = Vec::with_capacity(1);
-        while !i.is_empty() || fmts.is_empty() {
+        while !i.is_empty() {
             let (rest, _) = sp(i)?;
             let (rest, f) = expect("a media format", token)(rest)?;
             fmts.push(b(f));
@@ -549,7 +567,10 @@ fn attribute_inner(i: &str) -> R<'_, Attribute<'_>> {
             let (r, _) = sp(r)?;
             let (r, attribute) = expect("an attribute name", token)(r)?;
             let (r, value) = match r.strip_prefix(':') {
-                Some(val) => ("", Some(b(val))),
+                Some(val) => {
+                    let (r, val) = text0(val)?;
+                    (r, Some(b(val)))
+                }
                 None => (r, None),
             };
             (
@@ -627,13 +648,16 @@ fn attribute_inner(i: &str) -> R<'_, Attribute<'_>> {
         | "rtcp-rsize" | "sendrecv" | "sendonly" | "recvonly" | "inactive" => {
             return fail(i, "the end of the line (this attribute takes no value)")
         }
-        _ => (
-            "",
-            Attribute::Other {
-                name: b(name),
-                value: Some(b(v)),
-            },
-        ),
+        _ => {
+            let (r, v) = text0(v)?;
+            (
+                r,
+                Attribute::Other {
+                    name: b(name),
+                    value: Some(b(v)),
+                },
+            )
+        }
     };
     let (rest, _) = eol(rest)?;
     Ok((rest, attr))
@@ -681,7 +705,12 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
         return fail(i, "a foundation (1 to 32 ICE characters)");
     }
     let (r, _) = sp(r)?;
-    let (r, component) = number::<u16>("a component id (1-256)")(r)?;
+    // RFC 8445 §5.1.1.1: component IDs are 1 to 256.
+    let component_at = r;
+    let (r, component) = number::<u16>("a component id (1-256)")(component_at)?;
+    if !(1..=256).contains(&component) {
+        return fail(component_at, "a component id (1-256)");
+    }
     let (r, _) = sp(r)?;
     let (r, transport) = expect("a transport such as `udp`", token)(r)?;
     let transport = if transport.eq_ignore_ascii_case("udp") {
@@ -1099,27 +1128,9 @@ fn media_rank(c: u8) -> Option<u8> {
 
 const SESSION_NEXT: &str = "`i=`, `u=`, `e=`, `p=`, `c=`, `b=` or `t=`";
 
-/// The first CR not followed by LF. RFC 8866 §5: text fields are byte-strings, which
-/// exclude NUL, CR and LF; CR appears only in a CRLF line ending.
-fn first_lone_cr(bytes: &[u8]) -> Option<usize> {
-    memchr::memchr_iter(b'\r', bytes).find(|&p| bytes.get(p + 1) != Some(&b'\n'))
-}
-
 /// Occurrences of `byte` (memchr counts with SIMD).
 fn count_byte(bytes: &[u8], byte: u8) -> usize {
     memchr::memchr_iter(byte, bytes).count()
-}
-
-/// Line and column (from 1, columns in characters) of a byte offset.
-fn position(input: &str, offset: usize) -> (usize, usize) {
-    let before = input.as_bytes().get(..offset).unwrap_or_default();
-    let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let line_start = memchr::memrchr(b'\n', before).map_or(0, |p| p + 1);
-    let column = input
-        .get(line_start..offset)
-        .map_or(offset - line_start, |s| s.chars().count())
-        + 1;
-    (line, column)
 }
 
 fn column(line: &str, at: &str) -> usize {
@@ -1170,19 +1181,6 @@ pub fn parse_with<'a>(
     let mut stage = Stage::Start;
     // Rank of the last line in the current media section (0 right after `m=`).
     let mut media_stage: Option<u8> = None;
-    let bad_byte = |p: usize| {
-        let (line, column) = position(input, p);
-        ParseError {
-            line,
-            column,
-            kind: ErrorKind::Expected("text without NUL or a lone carriage return"),
-        }
-    };
-    if let Some(p) = memchr::memchr(0, input.as_bytes()) {
-        return Err(bad_byte(p));
-    }
-    // Lines that ended in CRLF; if the input holds more CRs than that, one is a lone CR.
-    let mut crlf_lines = 0usize;
     // One pass over the newlines; CRLF and bare LF endings are both accepted.
     let mut newlines = memchr::memchr_iter(b'\n', input.as_bytes());
     let mut start = 0;
@@ -1190,13 +1188,7 @@ pub fn parse_with<'a>(
     while start < input.len() {
         let end = newlines.next().unwrap_or(input.len());
         let raw = input.get(start..end).unwrap_or_default();
-        let line = match raw.strip_suffix('\r') {
-            Some(l) => {
-                crlf_lines += 1;
-                l
-            }
-            None => raw,
-        };
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
         start = end + 1;
         let rest = input.get(start..).unwrap_or_default();
         line_no += 1;
@@ -1223,7 +1215,6 @@ pub fn parse_with<'a>(
         }
         if line.is_empty() && rest.bytes().all(|c| c.is_ascii_whitespace()) {
             // Trailing blank lines after the last line are tolerated.
-            crlf_lines += count_byte(rest.as_bytes(), b'\r');
             break;
         }
         let (letter, value) = match line.as_bytes() {
@@ -1238,6 +1229,10 @@ pub fn parse_with<'a>(
             }
         };
         let value_err = |e: NomErr<Fail<'_>>| match e {
+            // A stray NUL or CR is named as such, whatever the grammar wanted there.
+            NomErr::Error(f) | NomErr::Failure(f) if f.at.starts_with(['\0', '\r']) => {
+                err(f.at, ErrorKind::Expected(BAD_BYTE))
+            }
             NomErr::Error(f) | NomErr::Failure(f) => err(f.at, ErrorKind::Expected(f.expected)),
             NomErr::Incomplete(_) => err("", ErrorKind::Expected("more input")),
         };
@@ -1389,11 +1384,6 @@ pub fn parse_with<'a>(
             _ => push_attribute(value, &mut sd.attributes).map_err(value_err)?,
         }
         stage = next;
-    }
-    if count_byte(input.as_bytes(), b'\r') != crlf_lines {
-        if let Some(p) = first_lone_cr(input.as_bytes()) {
-            return Err(bad_byte(p));
-        }
     }
     if stage < Stage::T {
         let what = match stage {

@@ -429,6 +429,56 @@ fn cases() -> Vec<Case> {
             8,
             expected(NO_NUL_CR),
         ),
+        // The first offending character wins, in document order.
+        text(
+            "unknown line before a NUL on a later line",
+            session(&["q=1", "a=x\0"]),
+            5,
+            1,
+            ErrorKind::UnknownLineType('q'),
+        ),
+        text(
+            "lone CR before an unknown line",
+            session(&["a=x\ry", "q=1"]),
+            5,
+            4,
+            expected(NO_NUL_CR),
+        ),
+        text(
+            "CR inside a token",
+            audio(&["a=mid:0\rx"]),
+            6,
+            8,
+            expected(NO_NUL_CR),
+        ),
+        text(
+            "NUL inside an unknown attribute's value",
+            audio(&["a=x-custom:ab\0c"]),
+            6,
+            14,
+            expected(NO_NUL_CR),
+        ),
+        text(
+            "NUL inside a candidate extension value",
+            audio(&["a=candidate:1 1 udp 1 192.0.2.1 9 typ host generation 0\0"]),
+            6,
+            56,
+            expected(NO_NUL_CR),
+        ),
+        text(
+            "component 0",
+            audio(&["a=candidate:1 0 udp 1 192.0.2.1 9 typ host"]),
+            6,
+            15,
+            expected("a component id (1-256)"),
+        ),
+        text(
+            "component 257",
+            audio(&["a=candidate:1 257 udp 1 192.0.2.1 9 typ host"]),
+            6,
+            15,
+            expected("a component id (1-256)"),
+        ),
         // --- Media-level order ---
         text(
             "i= after c= in media",
@@ -520,14 +570,14 @@ fn cases() -> Vec<Case> {
             session(&["m=audio 9 RTP/AVP"]),
             5,
             18,
-            expected("a space"),
+            expected("a space and at least one media format"),
         ),
         text(
             "m= SCTP without formats",
             session(&["m=application 9 UDP/DTLS/SCTP"]),
             5,
             30,
-            expected("a space"),
+            expected("a space and at least one media format"),
         ),
         text(
             "m= two spaces before a format",

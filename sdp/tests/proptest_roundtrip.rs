@@ -333,7 +333,7 @@ fn candidate() -> impl Strategy<Value = Candidate<'static>> {
         non_ws(),
     );
     (
-        (ice_chars(32), any::<u16>(), transport, any::<u32>()),
+        (ice_chars(32), 1u16..=256, transport, any::<u32>()),
         (address(true), any::<u16>(), kind),
         (
             option::of(address(true)),
