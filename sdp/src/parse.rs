@@ -184,8 +184,12 @@ fn non_ws(i: &str) -> R<'_, &str> {
     take1(&NON_WS)(i)
 }
 
+#[inline]
 fn sp(i: &str) -> R<'_, char> {
-    expect("a space", char(' '))(i)
+    match i.strip_prefix(' ') {
+        Some(rest) => Ok((rest, ' ')),
+        None => fail(i, "a space"),
+    }
 }
 
 /// A decimal number that fits `T`; `what` names it in the error. Digits are accumulated
@@ -254,8 +258,48 @@ fn b(s: &str) -> Str<'_> {
     Cow::Borrowed(s)
 }
 
+/// A dotted-quad IPv4 address with the same rules as std's parser (four decimal octets,
+/// each at most 255, no leading zeros), in a fraction of its instructions: candidates and
+/// connection lines are mostly IPv4.
+fn ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut k = 0; // octet being read
+    let mut value: u16 = 0;
+    let mut digits = 0;
+    for &c in s.as_bytes() {
+        match c {
+            b'0'..=b'9' => {
+                // No leading zeros, at most three digits, at most 255.
+                if digits == 1 && value == 0 {
+                    return None;
+                }
+                value = value * 10 + u16::from(c - b'0');
+                digits += 1;
+                if value > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && k < 3 => {
+                *octets.get_mut(k)? = u8::try_from(value).ok()?;
+                k += 1;
+                value = 0;
+                digits = 0;
+            }
+            _ => return None,
+        }
+    }
+    if k != 3 || digits == 0 {
+        return None;
+    }
+    *octets.get_mut(3)? = u8::try_from(value).ok()?;
+    Some(octets.into())
+}
+
 /// An address as text: an IP literal if it parses as one, otherwise a name.
 pub(crate) fn address(s: &str) -> Address<'_> {
+    if let Some(v4) = ipv4(s) {
+        return Address::Ip(IpAddr::V4(v4));
+    }
     // Only text that can be an IP literal goes to the (slower) std parser.
     let maybe_ip = s
         .bytes()
@@ -1128,10 +1172,6 @@ fn media_rank(c: u8) -> Option<u8> {
 
 const SESSION_NEXT: &str = "`i=`, `u=`, `e=`, `p=`, `c=`, `b=` or `t=`";
 
-/// Occurrences of `byte` (memchr counts with SIMD).
-fn count_byte(bytes: &[u8], byte: u8) -> usize {
-    memchr::memchr_iter(byte, bytes).count()
-}
 
 fn column(line: &str, at: &str) -> usize {
     let offset = line.len().saturating_sub(at.len());
@@ -1173,11 +1213,10 @@ pub fn parse_with<'a>(
         attributes: Vec::new(),
         media: Vec::new(),
     };
-    // Each section's attribute list is sized once from its line count (bounded by the
-    // input): a video section has over a hundred attributes, and regrowing a Vec of them
-    // cost more than parsing them.
-    let media_line = memchr::memmem::Finder::new(b"\nm=");
-    sd.attributes = Vec::with_capacity(section_lines(&media_line, input));
+    // Attributes of the current section collect here and move into an exactly sized Vec,
+    // with one memcpy, when the section ends: a video section has over a hundred, and
+    // regrowing each section's Vec cost more than parsing them.
+    let mut attrs: Vec<Attribute<'a>> = Vec::with_capacity(64);
     let mut stage = Stage::Start;
     // Rank of the last line in the current media section (0 right after `m=`).
     let mut media_stage: Option<u8> = None;
@@ -1244,8 +1283,8 @@ pub fn parse_with<'a>(
                     ErrorKind::MissingLine(missing_before_media(stage)),
                 ));
             }
-            let (_, mut m) = media(value).map_err(value_err)?;
-            m.attributes = Vec::with_capacity(section_lines(&media_line, rest));
+            let (_, m) = media(value).map_err(value_err)?;
+            close_section(&mut attrs, &mut sd);
             sd.media.push(m);
             stage = Stage::A;
             media_stage = Some(0);
@@ -1282,7 +1321,7 @@ pub fn parse_with<'a>(
             }
             media_stage = Some(rank);
             match letter {
-                b'a' => push_attribute(value, &mut m.attributes).map_err(value_err)?,
+                b'a' => push_attribute(value, &mut attrs).map_err(value_err)?,
                 b'i' => m.information = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
                 b'c' => m.connections.push(connection(value).map_err(value_err)?.1),
                 b'b' => m.bandwidths.push(bandwidth(value).map_err(value_err)?.1),
@@ -1381,10 +1420,11 @@ pub fn parse_with<'a>(
                 }
             }
             b'k' => sd.key = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
-            _ => push_attribute(value, &mut sd.attributes).map_err(value_err)?,
+            _ => push_attribute(value, &mut attrs).map_err(value_err)?,
         }
         stage = next;
     }
+    close_section(&mut attrs, &mut sd);
     if stage < Stage::T {
         let what = match stage {
             Stage::Start => "`v=0`",
@@ -1401,11 +1441,15 @@ pub fn parse_with<'a>(
     Ok(sd)
 }
 
-/// The number of lines from `rest` up to the next `m=` line.
-fn section_lines(finder: &memchr::memmem::Finder<'_>, rest: &str) -> usize {
-    let bytes = rest.as_bytes();
-    let end = finder.find(bytes).unwrap_or(bytes.len());
-    bytes.get(..end).map_or(0, |s| count_byte(s, b'\n') + 1)
+/// Moves the collected attributes into the section they belong to: the last media
+/// section, or the session before the first `m=`.
+fn close_section<'a>(attrs: &mut Vec<Attribute<'a>>, sd: &mut SessionDescription<'a>) {
+    let target = match sd.media.last_mut() {
+        Some(m) => &mut m.attributes,
+        None => &mut sd.attributes,
+    };
+    target.reserve_exact(attrs.len());
+    target.append(attrs);
 }
 
 fn missing_before_media(stage: Stage) -> &'static str {

@@ -4,7 +4,7 @@
 //! writes back byte for byte. Case-insensitive tokens (candidate transport, hash function
 //! names) are written in lower case; fingerprints in upper-case hex.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::net::IpAddr;
 
 use crate::model::*;
@@ -27,9 +27,78 @@ impl W<'_> {
         self
     }
 
+    /// An integer in decimal. Most numbers in SDP (payload types, ids, ports of 9) are
+    /// below 1000 and are written digit by digit; the rest go through itoa.
     #[inline]
-    fn n<I: itoa::Integer>(&mut self, n: I) -> &mut Self {
-        self.out.push_str(self.num.format(n));
+    fn n<I: itoa::Integer + Into<u64> + Copy>(&mut self, n: I) -> &mut Self {
+        let v: u64 = n.into();
+        if v < 1000 {
+            let digit = |d: u64| char::from(b'0' + (d % 10) as u8);
+            if v >= 100 {
+                self.out.push(digit(v / 100));
+            }
+            if v >= 10 {
+                self.out.push(digit(v / 10));
+            }
+            self.out.push(digit(v));
+        } else {
+            self.out.push_str(self.num.format(n));
+        }
+        self
+    }
+
+    /// IPv6 text as RFC 5952 §4 recommends (lower case, no leading zeros, the longest run
+    /// of two or more zero groups as `::`, the first on a tie), and `::ffff:a.b.c.d` for
+    /// IPv4-mapped addresses (§5): the same text as std's `Display`, without the formatting
+    /// machinery.
+    fn ipv6(&mut self, v6: &std::net::Ipv6Addr) -> &mut Self {
+        if let Some(v4) = v6.to_ipv4_mapped() {
+            self.s("::ffff:");
+            return self.ip(&IpAddr::V4(v4));
+        }
+        let groups = v6.segments();
+        // RFC 5952 §4.2.2/§4.2.3: the longest run of zero groups, at least two long.
+        let mut best: Option<(usize, usize)> = None;
+        let mut k = 0;
+        while k < 8 {
+            if groups.get(k) == Some(&0) {
+                let start = k;
+                while groups.get(k) == Some(&0) {
+                    k += 1;
+                }
+                if k - start >= 2 && best.is_none_or(|(_, len)| k - start > len) {
+                    best = Some((start, k - start));
+                }
+            } else {
+                k += 1;
+            }
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut k = 0;
+        while k < 8 {
+            match best {
+                Some((at, len)) if k == at => {
+                    self.s("::");
+                    k += len;
+                    continue;
+                }
+                Some((at, len)) if k == at + len => {}
+                _ if k > 0 => {
+                    self.c(':');
+                }
+                _ => {}
+            }
+            let g = groups.get(k).copied().unwrap_or(0);
+            let mut started = false;
+            for shift in [12u16, 8, 4, 0] {
+                let nibble = usize::from((g >> shift) & 0xf);
+                if started || nibble != 0 || shift == 0 {
+                    started = true;
+                    self.c(HEX.get(nibble).map_or('0', |&h| char::from(h)));
+                }
+            }
+            k += 1;
+        }
         self
     }
 
@@ -44,11 +113,7 @@ impl W<'_> {
                 let [a, b, c, d] = v4.octets();
                 self.n(a).c('.').n(b).c('.').n(c).c('.').n(d)
             }
-            // RFC 5952 canonical text, as std formats it.
-            IpAddr::V6(v6) => {
-                let _ = write!(self.out, "{v6}");
-                self
-            }
+            IpAddr::V6(v6) => self.ipv6(v6),
         }
     }
 
@@ -540,6 +605,63 @@ impl fmt::Display for Address<'_> {
         match self {
             Address::Ip(ip) => ip.fmt(f),
             Address::Name(n) => f.write_str(n),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::Ipv6Addr;
+
+    fn written(ip: IpAddr) -> String {
+        let mut out = String::new();
+        W {
+            out: &mut out,
+            num: itoa::Buffer::new(),
+        }
+        .ip(&ip);
+        out
+    }
+
+    #[test]
+    fn ipv6_text_matches_std_on_the_rfc5952_cases() {
+        for text in [
+            "::",
+            "::1",
+            "1::",
+            "fd00::2",
+            "2001:db8::1",
+            "2001:db8:0:0:1:0:0:1",
+            "2001:db8:0:1:1:1:1:1",
+            "2001:0:0:1::1",
+            "0:0:1::",
+            "::ffff:192.0.2.1",
+            "::192.0.2.1",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "1:0:1:0:1:0:1:0",
+        ] {
+            let ip: IpAddr = text.parse().unwrap();
+            assert_eq!(written(ip), ip.to_string(), "{text}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn ipv6_text_matches_std(groups in proptest::array::uniform8(prop_oneof![Just(0u16), Just(1u16), any::<u16>()])) {
+            let ip = IpAddr::V6(Ipv6Addr::from(groups));
+            prop_assert_eq!(written(ip), ip.to_string());
+        }
+
+        #[test]
+        fn numbers_match_itoa(n in any::<u64>(), small in 0u64..2000) {
+            for v in [n, small] {
+                let mut out = String::new();
+                W { out: &mut out, num: itoa::Buffer::new() }.n(v);
+                prop_assert_eq!(out, v.to_string());
+            }
         }
     }
 }
