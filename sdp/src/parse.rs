@@ -1172,7 +1172,6 @@ fn media_rank(c: u8) -> Option<u8> {
 
 const SESSION_NEXT: &str = "`i=`, `u=`, `e=`, `p=`, `c=`, `b=` or `t=`";
 
-
 fn column(line: &str, at: &str) -> usize {
     let offset = line.len().saturating_sub(at.len());
     line.get(..offset).map_or(offset, |s| s.chars().count()) + 1
