@@ -4,35 +4,6 @@ use std::fmt::Write as _;
 
 use weft_sdp::*;
 
-fn direction_name(d: Direction) -> &'static str {
-    match d {
-        Direction::SendRecv => "sendrecv",
-        Direction::SendOnly => "sendonly",
-        Direction::RecvOnly => "recvonly",
-        Direction::Inactive => "inactive",
-    }
-}
-
-fn setup_name(s: Setup) -> &'static str {
-    match s {
-        Setup::Active => "active",
-        Setup::Passive => "passive",
-        Setup::ActPass => "actpass",
-        Setup::HoldConn => "holdconn",
-    }
-}
-
-fn kind_name<'a>(k: &'a MediaKind<'_>) -> &'a str {
-    match k {
-        MediaKind::Audio => "audio",
-        MediaKind::Video => "video",
-        MediaKind::Application => "application",
-        MediaKind::Text => "text",
-        MediaKind::Message => "message",
-        MediaKind::Other(o) => o,
-    }
-}
-
 fn fingerprint_text(f: &Fingerprint<'_>) -> String {
     // The attribute's own text is `a=fingerprint:<hash> <hex>`.
     let line = Attribute::Fingerprint(f.clone()).to_string();
@@ -40,18 +11,8 @@ fn fingerprint_text(f: &Fingerprint<'_>) -> String {
 }
 
 fn candidate_text(c: &Candidate<'_>) -> String {
-    let transport = match &c.transport {
-        CandidateTransport::Udp => "udp".to_string(),
-        CandidateTransport::Tcp => "tcp".to_string(),
-        CandidateTransport::Other(o) => o.to_string(),
-    };
-    let kind = match &c.kind {
-        CandidateType::Host => "host".to_string(),
-        CandidateType::ServerReflexive => "srflx".to_string(),
-        CandidateType::PeerReflexive => "prflx".to_string(),
-        CandidateType::Relay => "relay".to_string(),
-        CandidateType::Other(o) => o.to_string(),
-    };
+    let transport = c.transport.as_str();
+    let kind = c.kind.as_str();
     let addr = match &c.address {
         Address::Ip(std::net::IpAddr::V6(v6)) => format!("[{v6}]:{}", c.port),
         a => format!("{a}:{}", c.port),
@@ -61,12 +22,7 @@ fn candidate_text(c: &Candidate<'_>) -> String {
         c.component, c.priority, c.foundation
     );
     if let Some(t) = c.tcp_type {
-        let t = match t {
-            TcpType::Active => "active",
-            TcpType::Passive => "passive",
-            TcpType::SimultaneousOpen => "so",
-        };
-        let _ = write!(s, "  tcptype {t}");
+        let _ = write!(s, "  tcptype {}", t.as_str());
     }
     if let (Some(a), Some(p)) = (&c.related_address, c.related_port) {
         let _ = write!(s, "  related {a}:{p}");
@@ -105,14 +61,14 @@ pub fn summary(sd: &SessionDescription<'_>) -> String {
         let _ = writeln!(out);
         let mut head = format!(
             "[{index}] {} port {} {}",
-            kind_name(&m.kind),
+            m.kind.as_str(),
             m.port,
             m.protocol
         );
         if let Some(mid) = m.mid() {
             let _ = write!(head, "  mid {mid}");
         }
-        let _ = write!(head, "  {}", direction_name(sd.direction(m)));
+        let _ = write!(head, "  {}", sd.direction(m).as_str());
         if m.is_rejected() {
             head.push_str("  (rejected: port 0)");
         }
@@ -143,7 +99,7 @@ pub fn summary(sd: &SessionDescription<'_>) -> String {
             let _ = writeln!(out, "    fingerprint {}", fingerprint_text(f));
         }
         if let Some(s) = sd.setup(m) {
-            let _ = writeln!(out, "    setup       {}", setup_name(s));
+            let _ = writeln!(out, "    setup       {}", s.as_str());
         }
         if let Some(msid) = m.msid() {
             let _ = writeln!(
@@ -210,11 +166,7 @@ pub fn summary(sd: &SessionDescription<'_>) -> String {
             );
         }
         for r in m.rids() {
-            let dir = match r.direction {
-                RidDirection::Send => "send",
-                RidDirection::Recv => "recv",
-            };
-            let _ = writeln!(out, "    rid         {} {dir}", r.id);
+            let _ = writeln!(out, "    rid         {} {}", r.id, r.direction.as_str());
         }
         if let Some(s) = m.simulcast() {
             let text = Attribute::Simulcast(s.clone()).to_string();

@@ -547,3 +547,30 @@ pub struct Sctpmap<'a> {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub streams: Option<u32>,
 }
+
+/// SDP tokens as written: `as_str` gives the text the writer puts on the wire.
+macro_rules! tokens {
+    ($ty:ident { $($v:ident => $t:literal),* $(,)? }) => {
+        impl $ty {
+            pub fn as_str(&self) -> &'static str {
+                match self { $($ty::$v => $t,)* }
+            }
+        }
+    };
+    ($ty:ident<'a> { $($v:ident => $t:literal),* $(,)? }) => {
+        impl $ty<'_> {
+            pub fn as_str(&self) -> &str {
+                match self { $($ty::$v => $t,)* $ty::Other(o) => o }
+            }
+        }
+    };
+}
+
+tokens!(Direction { SendRecv => "sendrecv", SendOnly => "sendonly", RecvOnly => "recvonly", Inactive => "inactive" });
+tokens!(Setup { Active => "active", Passive => "passive", ActPass => "actpass", HoldConn => "holdconn" });
+tokens!(TcpType { Active => "active", Passive => "passive", SimultaneousOpen => "so" });
+tokens!(RidDirection { Send => "send", Recv => "recv" });
+tokens!(MediaKind<'a> { Audio => "audio", Video => "video", Application => "application", Text => "text", Message => "message" });
+tokens!(CandidateTransport<'a> { Udp => "udp", Tcp => "tcp" });
+tokens!(CandidateType<'a> { Host => "host", ServerReflexive => "srflx", PeerReflexive => "prflx", Relay => "relay" });
+tokens!(HashFunction<'a> { Sha1 => "sha-1", Sha224 => "sha-224", Sha256 => "sha-256", Sha384 => "sha-384", Sha512 => "sha-512", Md5 => "md5", Md2 => "md2" });

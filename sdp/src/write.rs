@@ -163,7 +163,7 @@ impl W<'_> {
     }
 
     fn direction(&mut self, d: Direction) -> &mut Self {
-        self.s(direction_name(d))
+        self.s(d.as_str())
     }
 
     fn parameters(&mut self, params: &[FmtpParameter<'_>]) {
@@ -179,28 +179,15 @@ impl W<'_> {
     }
 
     fn rid_direction(&mut self, d: RidDirection) -> &mut Self {
-        self.s(match d {
-            RidDirection::Send => "send",
-            RidDirection::Recv => "recv",
-        })
+        self.s(d.as_str())
     }
 
     fn candidate_value(&mut self, c: &Candidate<'_>) {
         self.s(&c.foundation).c(' ').n(c.component).c(' ');
-        match &c.transport {
-            CandidateTransport::Udp => self.s("udp"),
-            CandidateTransport::Tcp => self.s("tcp"),
-            CandidateTransport::Other(o) => self.s(o),
-        };
+        self.s(c.transport.as_str());
         self.c(' ').n(c.priority).c(' ').address(&c.address);
         self.c(' ').n(c.port).s(" typ ");
-        match &c.kind {
-            CandidateType::Host => self.s("host"),
-            CandidateType::ServerReflexive => self.s("srflx"),
-            CandidateType::PeerReflexive => self.s("prflx"),
-            CandidateType::Relay => self.s("relay"),
-            CandidateType::Other(o) => self.s(o),
-        };
+        self.s(c.kind.as_str());
         if let Some(a) = &c.related_address {
             self.s(" raddr ").address(a);
         }
@@ -208,11 +195,7 @@ impl W<'_> {
             self.s(" rport ").n(p);
         }
         if let Some(t) = c.tcp_type {
-            self.s(" tcptype ").s(match t {
-                TcpType::Active => "active",
-                TcpType::Passive => "passive",
-                TcpType::SimultaneousOpen => "so",
-            });
+            self.s(" tcptype ").s(t.as_str());
         }
         for (k, v) in &c.extensions {
             self.c(' ').s(k).c(' ').s(v);
@@ -358,7 +341,7 @@ impl W<'_> {
                 self.s("ice-lite");
             }
             Attribute::Fingerprint(f) => {
-                self.s("fingerprint:").s(hash_name(&f.hash)).c(' ');
+                self.s("fingerprint:").s(f.hash.as_str()).c(' ');
                 const HEX: &[u8; 16] = b"0123456789ABCDEF";
                 for (k, byte) in f.bytes.iter().enumerate() {
                     if k > 0 {
@@ -369,7 +352,7 @@ impl W<'_> {
                 }
             }
             Attribute::Setup(s) => {
-                self.s("setup:").s(setup_name(*s));
+                self.s("setup:").s(s.as_str());
             }
             Attribute::Rtcp(r) => {
                 self.s("rtcp:").n(r.port);
@@ -415,7 +398,7 @@ impl W<'_> {
     }
 
     fn media(&mut self, m: &MediaDescription<'_>) {
-        self.s("m=").s(media_kind_name(&m.kind)).c(' ').n(m.port);
+        self.s("m=").s(m.kind.as_str()).c(' ').n(m.port);
         if let Some(n) = m.port_count {
             self.c('/').n(n);
         }
@@ -494,48 +477,6 @@ impl W<'_> {
         for m in &sd.media {
             self.media(m);
         }
-    }
-}
-
-pub(crate) fn direction_name(d: Direction) -> &'static str {
-    match d {
-        Direction::SendRecv => "sendrecv",
-        Direction::SendOnly => "sendonly",
-        Direction::RecvOnly => "recvonly",
-        Direction::Inactive => "inactive",
-    }
-}
-
-pub(crate) fn setup_name(s: Setup) -> &'static str {
-    match s {
-        Setup::Active => "active",
-        Setup::Passive => "passive",
-        Setup::ActPass => "actpass",
-        Setup::HoldConn => "holdconn",
-    }
-}
-
-pub(crate) fn hash_name<'a>(h: &'a HashFunction<'_>) -> &'a str {
-    match h {
-        HashFunction::Sha1 => "sha-1",
-        HashFunction::Sha224 => "sha-224",
-        HashFunction::Sha256 => "sha-256",
-        HashFunction::Sha384 => "sha-384",
-        HashFunction::Sha512 => "sha-512",
-        HashFunction::Md5 => "md5",
-        HashFunction::Md2 => "md2",
-        HashFunction::Other(o) => o,
-    }
-}
-
-pub(crate) fn media_kind_name<'a>(k: &'a MediaKind<'_>) -> &'a str {
-    match k {
-        MediaKind::Audio => "audio",
-        MediaKind::Video => "video",
-        MediaKind::Application => "application",
-        MediaKind::Text => "text",
-        MediaKind::Message => "message",
-        MediaKind::Other(o) => o,
     }
 }
 
