@@ -68,7 +68,9 @@ pub fn summary(sd: &SessionDescription<'_>) -> String {
         if let Some(mid) = m.mid() {
             let _ = write!(head, "  mid {mid}");
         }
-        let _ = write!(head, "  {}", sd.direction(m).as_str());
+        if matches!(m.formats, Formats::Rtp(_)) {
+            let _ = write!(head, "  {}", sd.direction(m).as_str());
+        }
         if m.is_rejected() {
             head.push_str("  (rejected: port 0)");
         }
