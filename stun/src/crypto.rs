@@ -1,0 +1,64 @@
+//! Every cryptographic call of this crate goes through here (ARCHITECTURE.md): ring for
+//! HMAC-SHA1, HMAC-SHA256 and SHA-256; `md-5` for the MD5 of the long-term key, which ring
+//! does not have; crc32fast for FINGERPRINT.
+
+use md5::Digest as _;
+use ring::{digest, hmac};
+
+/// HMAC-SHA1 over the concatenation of `parts` (RFC 8489 §14.5).
+pub(crate) fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> [u8; 20] {
+    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key);
+    let mut ctx = hmac::Context::with_key(&key);
+    parts.iter().for_each(|p| ctx.update(p));
+    let mut out = [0; 20];
+    out.iter_mut()
+        .zip(ctx.sign().as_ref())
+        .for_each(|(o, t)| *o = *t);
+    out
+}
+
+/// HMAC-SHA256 over the concatenation of `parts` (RFC 8489 §14.6).
+pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    let mut ctx = hmac::Context::with_key(&key);
+    parts.iter().for_each(|p| ctx.update(p));
+    let mut out = [0; 32];
+    out.iter_mut()
+        .zip(ctx.sign().as_ref())
+        .for_each(|(o, t)| *o = *t);
+    out
+}
+
+/// SHA-256 over the concatenation of `parts` (RFC 8489 §9.2.2, §14.4).
+pub(crate) fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = digest::Context::new(&digest::SHA256);
+    parts.iter().for_each(|p| ctx.update(p));
+    let mut out = [0; 32];
+    out.iter_mut()
+        .zip(ctx.finish().as_ref())
+        .for_each(|(o, t)| *o = *t);
+    out
+}
+
+/// MD5 over the concatenation of `parts` (RFC 8489 §9.2.2).
+pub(crate) fn md5(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = md5::Md5::new();
+    parts.iter().for_each(|p| h.update(p));
+    h.finalize().into()
+}
+
+/// CRC-32 (ISO-HDLC, as in Ethernet) over the concatenation of `parts` (RFC 8489 §14.7).
+pub(crate) fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    parts.iter().for_each(|p| h.update(p));
+    h.finalize()
+}
+
+/// Compares in time that depends only on the lengths, not on where the bytes differ.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
