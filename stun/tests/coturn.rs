@@ -1,0 +1,337 @@
+//! Interop with a real server nobody here wrote: Debian's coturn (`turnserver`) on
+//! 127.0.0.1. weft's client, through the sans-IO transaction state machine driven by a std
+//! `UdpSocket` here in the test, gets its XOR-MAPPED-ADDRESS from a Binding request and
+//! completes a TURN Allocate with long-term credentials (401 challenge with REALM and
+//! NONCE, then success with XOR-RELAYED-ADDRESS), then relays data over a channel.
+//!
+//! `scripts/setup` installs coturn. Without `turnserver` the test is skipped with a message,
+//! except under CI (`CI=true`), where it fails.
+
+// This test is the I/O driver: it reads the real clock and owns real sockets.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use weft_stun::attr::{
+    self, ChannelNumber, ErrorCode, Lifetime, Nonce, Realm, RequestedTransport, Software, Username,
+    XorMappedAddress, XorPeerAddress, XorRelayedAddress,
+};
+use weft_stun::transaction::{ClientTransactions, TransactionConfig, TransactionEvent};
+use weft_stun::{
+    ChannelData, Class, LongTermCredentials, Message, MessageBuilder, MessageType, Method,
+    TransactionId,
+};
+
+/// Kills and reaps turnserver when dropped, so it goes away even when an assertion fails.
+struct TurnServer {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+}
+
+impl Drop for TurnServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+impl TurnServer {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1 (turnserver listens on both).
+fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = udp.local_addr().unwrap().port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn start_turnserver() -> Option<TurnServer> {
+    let found = Command::new("turnserver")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("turnserver (coturn) is not installed; scripts/setup installs it");
+        }
+        println!("SKIPPED: turnserver (coturn) not installed; run scripts/setup");
+        return None;
+    }
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("weft-coturn-{}-{port}.log", std::process::id()));
+    let child = Command::new("turnserver")
+        .args([
+            "-n",
+            "--listening-ip=127.0.0.1",
+            "--relay-ip=127.0.0.1",
+            &format!("--listening-port={port}"),
+            "--no-tls",
+            "--no-dtls",
+            "--no-cli",
+            "--allow-loopback-peers",
+            "--lt-cred-mech",
+            "--user=test:test",
+            "--realm=test.local",
+            &format!("--log-file={}", log.display()),
+            "--simple-log",
+            "--pidfile",
+            "/dev/null",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("turnserver starts");
+    Some(TurnServer {
+        child,
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        log,
+    })
+}
+
+/// Transaction IDs: distinct per request; a test needs no cryptographic randomness.
+fn txid(n: u8) -> TransactionId {
+    let mut id = [n; 12];
+    id[..4].copy_from_slice(&std::process::id().to_be_bytes());
+    TransactionId(id)
+}
+
+/// Runs one transaction over `sock`: the state machine decides every send and the timeout;
+/// this loop only moves bytes and reads the clock. Returns the response, or `None` when the
+/// transaction timed out.
+fn transact(
+    sock: &UdpSocket,
+    tx: &mut ClientTransactions,
+    dst: SocketAddr,
+    request: &[u8],
+) -> Option<Vec<u8>> {
+    let id = tx.start(Instant::now(), dst, request).unwrap();
+    let mut buf = [0u8; 2048];
+    loop {
+        while let Some(t) = tx.poll_transmit() {
+            sock.send_to(t.bytes, t.dst).unwrap();
+        }
+        if let Some(TransactionEvent::TimedOut { id: done, .. }) = tx.poll_event() {
+            assert_eq!(done, id);
+            return None;
+        }
+        let deadline = tx.poll_timeout().expect("in flight");
+        let now = Instant::now();
+        if deadline <= now {
+            tx.handle_timeout(now);
+            continue;
+        }
+        sock.set_read_timeout(Some(deadline - now)).unwrap();
+        match sock.recv_from(&mut buf) {
+            Ok((n, _src)) => {
+                let bytes = &buf[..n];
+                let Ok(msg) = Message::parse(bytes) else {
+                    continue;
+                };
+                if let Some(m) = tx.handle_response(Instant::now(), &msg) {
+                    assert_eq!(m.id, id);
+                    return Some(bytes.to_vec());
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                tx.handle_timeout(Instant::now());
+            }
+            Err(e) => panic!("recv: {e}"),
+        }
+    }
+}
+
+fn binding_request(id: TransactionId) -> Vec<u8> {
+    let mut buf = [0u8; 128];
+    let mut b = MessageBuilder::new(&mut buf, MessageType::BINDING_REQUEST, id).unwrap();
+    b.add(&Software("weft-stun test")).unwrap();
+    b.add_fingerprint().unwrap();
+    b.finish().to_vec()
+}
+
+/// A request carrying the long-term credentials of the last challenge (RFC 8489 §9.2.4),
+/// after `attrs` adds the method's own attributes.
+fn authenticated(
+    method: Method,
+    id: TransactionId,
+    creds: &LongTermCredentials,
+    attrs: impl FnOnce(&mut MessageBuilder<'_>),
+) -> Vec<u8> {
+    let mut buf = [0u8; 512];
+    let typ = MessageType::new(method, Class::Request);
+    let mut b = MessageBuilder::new(&mut buf, typ, id).unwrap();
+    attrs(&mut b);
+    b.add(&Username(creds.username())).unwrap();
+    b.add(&Realm(creds.realm().unwrap())).unwrap();
+    b.add(&Nonce(creds.nonce().unwrap())).unwrap();
+    if let Some(alg) = creds.password_algorithm() {
+        b.add(&attr::PasswordAlgorithm {
+            algorithm: alg,
+            params: &[],
+        })
+        .unwrap();
+    }
+    b.add_message_integrity(creds.key().unwrap().as_ref())
+        .unwrap();
+    b.add_fingerprint().unwrap();
+    b.finish().to_vec()
+}
+
+#[test]
+fn coturn_binding_and_turn_allocate() {
+    let Some(mut server) = start_turnserver() else {
+        return;
+    };
+    let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let local = sock.local_addr().unwrap();
+    let config = TransactionConfig {
+        initial_rto: Duration::from_millis(100),
+        max_rto: Duration::from_millis(400),
+        rc: 7,
+        rm: 4,
+    };
+    let mut tx = ClientTransactions::new(config);
+
+    // 1. Binding, repeated until the server answers (it needs a moment to start listening);
+    // bounded by a count of transactions, each bounded by the state machine's Rc and Rm.
+    let mut n = 0u8;
+    let response = loop {
+        n += 1;
+        if let Some(r) = transact(&sock, &mut tx, server.addr, &binding_request(txid(n))) {
+            break r;
+        }
+        if let Ok(Some(status)) = server.child.try_wait() {
+            panic!("turnserver exited with {status}:\n{}", server.log());
+        }
+        assert!(n < 20, "turnserver never answered:\n{}", server.log());
+    };
+    let msg = Message::parse(&response).unwrap();
+    assert_eq!(msg.message_type(), MessageType::BINDING_SUCCESS);
+    assert_eq!(
+        msg.get::<XorMappedAddress>().unwrap(),
+        Some(XorMappedAddress(local)),
+        "the reflexive address of our socket"
+    );
+    if msg.has_fingerprint() {
+        msg.verify_fingerprint().unwrap();
+    }
+    assert_eq!(msg.unknown_comprehension_required().count(), 0);
+    println!("Binding: XOR-MAPPED-ADDRESS {local} from {}", server.addr);
+
+    // 2. Allocate without credentials: 401 with REALM and NONCE (RFC 8656 §7.1, RFC 8489
+    // §9.2.4).
+    let mut buf = [0u8; 128];
+    let allocate = MessageType::new(Method::ALLOCATE, Class::Request);
+    let mut b = MessageBuilder::new(&mut buf, allocate, txid(100)).unwrap();
+    b.add(&RequestedTransport::UDP).unwrap();
+    b.add_fingerprint().unwrap();
+    let first = b.finish().to_vec();
+    let challenge = transact(&sock, &mut tx, server.addr, &first).expect("a 401");
+    let challenge = Message::parse(&challenge).unwrap();
+    assert_eq!(challenge.message_type(), allocate.error());
+    let code = challenge.get::<ErrorCode>().unwrap().unwrap();
+    assert_eq!(code.code, ErrorCode::UNAUTHENTICATED, "{code:?}");
+    assert_eq!(challenge.get::<Realm>().unwrap(), Some(Realm("test.local")));
+    assert!(challenge.get::<Nonce>().unwrap().is_some());
+    let mut creds = LongTermCredentials::new("test", "test");
+    assert!(creds.on_challenge(&challenge).unwrap());
+    println!(
+        "Allocate: 401 realm {:?} nonce {:?} algorithm {:?}",
+        creds.realm(),
+        creds.nonce(),
+        creds.password_algorithm()
+    );
+
+    // 3. Allocate with USERNAME, REALM, NONCE and MESSAGE-INTEGRITY: success.
+    let second = authenticated(Method::ALLOCATE, txid(101), &creds, |b| {
+        b.add(&RequestedTransport::UDP).unwrap();
+    });
+    let success = transact(&sock, &mut tx, server.addr, &second).expect("a response");
+    let success = Message::parse(&success).unwrap();
+    assert_eq!(
+        success.message_type(),
+        allocate.success(),
+        "{:?}",
+        success.get::<ErrorCode>()
+    );
+    // The server signs its response with the same key (RFC 8489 §9.2.4).
+    success
+        .verify_message_integrity(creds.key().unwrap().as_ref())
+        .unwrap();
+    let XorRelayedAddress(relayed) = success.get::<XorRelayedAddress>().unwrap().unwrap();
+    assert_eq!(relayed.ip(), local.ip(), "relay-ip is 127.0.0.1");
+    assert_ne!(relayed.port(), 0);
+    assert_eq!(
+        success.get::<XorMappedAddress>().unwrap(),
+        Some(XorMappedAddress(local))
+    );
+    let Lifetime(lifetime) = success.get::<Lifetime>().unwrap().unwrap();
+    assert!(lifetime > 0);
+    println!("Allocate: success, XOR-RELAYED-ADDRESS {relayed}, LIFETIME {lifetime} s");
+
+    // 4. ChannelBind a peer, then relay both ways with ChannelData (RFC 8656 §11, §12).
+    let peer = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let peer_addr = peer.local_addr().unwrap();
+    let bind = authenticated(Method::CHANNEL_BIND, txid(102), &creds, |b| {
+        b.add(&ChannelNumber(0x4000)).unwrap();
+        b.add(&XorPeerAddress(peer_addr)).unwrap();
+    });
+    let bound = transact(&sock, &mut tx, server.addr, &bind).expect("a response");
+    let bound = Message::parse(&bound).unwrap();
+    assert_eq!(
+        bound.message_type(),
+        MessageType::new(Method::CHANNEL_BIND, Class::SuccessResponse),
+        "{:?}",
+        bound.get::<ErrorCode>()
+    );
+    let mut frame = [0u8; 64];
+    let n = ChannelData {
+        channel: 0x4000,
+        data: b"hello peer",
+    }
+    .encode(weft_stun::Framing::Udp, &mut frame)
+    .unwrap();
+    sock.send_to(&frame[..n], server.addr).unwrap();
+    let mut got = [0u8; 64];
+    peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (len, from) = peer
+        .recv_from(&mut got)
+        .expect("the peer gets the relayed data");
+    assert_eq!(&got[..len], b"hello peer");
+    assert_eq!(from, relayed);
+    peer.send_to(b"hello client", relayed).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let (len, _) = sock.recv_from(&mut got).expect("ChannelData back");
+    let back = ChannelData::decode(&got[..len]).unwrap();
+    assert_eq!(back.channel, 0x4000);
+    assert_eq!(back.data, b"hello client");
+
+    // 5. Refresh with LIFETIME 0 deletes the allocation (RFC 8656 §7.3).
+    let refresh = authenticated(Method::REFRESH, txid(103), &creds, |b| {
+        b.add(&Lifetime(0)).unwrap();
+    });
+    let done = transact(&sock, &mut tx, server.addr, &refresh).expect("a response");
+    let done = Message::parse(&done).unwrap();
+    assert_eq!(
+        done.class(),
+        Class::SuccessResponse,
+        "{:?}",
+        done.get::<ErrorCode>()
+    );
+    assert_eq!(tx.in_flight(), 0);
+}
