@@ -357,8 +357,13 @@ impl<'a> Message<'a> {
         }
     }
 
-    /// Whether RFC 8489 §14.5/§14.6 make this attribute count: it comes before the integrity
-    /// attribute, or it is an integrity attribute or FINGERPRINT that may follow it.
+    /// Whether RFC 8489 §14.5/§14.6 say to ignore this attribute: it follows
+    /// MESSAGE-INTEGRITY (or MESSAGE-INTEGRITY-SHA256) and is neither
+    /// MESSAGE-INTEGRITY-SHA256 nor FINGERPRINT.
+    pub fn is_ignored(&self, a: &RawAttribute<'_>) -> bool {
+        !self.counts(a)
+    }
+
     fn counts(&self, a: &RawAttribute<'_>) -> bool {
         a.offset < self.ignore_from
             || Some(a.offset) == self.integrity_sha256
