@@ -2,6 +2,7 @@
 
 use crate::attr::{self, StunAttribute};
 use crate::bytes::{pad4, put};
+use crate::credentials::IntegrityKey;
 use crate::crypto;
 use crate::message::{MessageType, TransactionId, FINGERPRINT_XOR, HEADER_LEN, MAGIC_COOKIE};
 use crate::Error;
@@ -142,6 +143,22 @@ impl<'b> MessageBuilder<'b> {
         let at = self.reserve(attr::MESSAGE_INTEGRITY, 20)?;
         let covered = self.buf.get(..at - 4).unwrap_or_default();
         let mac = crypto::hmac_sha1(key, &[covered]);
+        put(self.buf, at, &mac)
+    }
+
+    /// [`MessageBuilder::add_message_integrity`] with a key prepared once.
+    pub fn add_message_integrity_with(&mut self, key: &IntegrityKey) -> Result<(), Error> {
+        let at = self.reserve(attr::MESSAGE_INTEGRITY, 20)?;
+        let covered = self.buf.get(..at - 4).unwrap_or_default();
+        let mac = key.0.sha1(&[covered]);
+        put(self.buf, at, &mac)
+    }
+
+    /// [`MessageBuilder::add_message_integrity_sha256`] with a key prepared once.
+    pub fn add_message_integrity_sha256_with(&mut self, key: &IntegrityKey) -> Result<(), Error> {
+        let at = self.reserve(attr::MESSAGE_INTEGRITY_SHA256, 32)?;
+        let covered = self.buf.get(..at - 4).unwrap_or_default();
+        let mac = key.0.sha256(&[covered]);
         put(self.buf, at, &mac)
     }
 

@@ -5,10 +5,43 @@
 use md5::Digest as _;
 use ring::{digest, hmac};
 
+/// HMAC keys for both integrity attributes, their inner and outer pad states computed once
+/// (two SHA-1 and two SHA-256 blocks saved on every later message).
+#[derive(Clone)]
+pub(crate) struct HmacKeys {
+    sha1: hmac::Key,
+    sha256: hmac::Key,
+}
+
+impl HmacKeys {
+    pub(crate) fn new(key: &[u8]) -> Self {
+        HmacKeys {
+            sha1: hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+            sha256: hmac::Key::new(hmac::HMAC_SHA256, key),
+        }
+    }
+
+    /// HMAC-SHA1 over the concatenation of `parts` (RFC 8489 §14.5).
+    pub(crate) fn sha1(&self, parts: &[&[u8]]) -> [u8; 20] {
+        sign_sha1(&self.sha1, parts)
+    }
+
+    /// HMAC-SHA256 over the concatenation of `parts` (RFC 8489 §14.6).
+    pub(crate) fn sha256(&self, parts: &[&[u8]]) -> [u8; 32] {
+        sign_sha256(&self.sha256, parts)
+    }
+}
+
 /// HMAC-SHA1 over the concatenation of `parts` (RFC 8489 §14.5).
 pub(crate) fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> [u8; 20] {
-    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key);
-    let mut ctx = hmac::Context::with_key(&key);
+    sign_sha1(
+        &hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+        parts,
+    )
+}
+
+fn sign_sha1(key: &hmac::Key, parts: &[&[u8]]) -> [u8; 20] {
+    let mut ctx = hmac::Context::with_key(key);
     parts.iter().for_each(|p| ctx.update(p));
     let mut out = [0; 20];
     out.iter_mut()
@@ -19,8 +52,11 @@ pub(crate) fn hmac_sha1(key: &[u8], parts: &[&[u8]]) -> [u8; 20] {
 
 /// HMAC-SHA256 over the concatenation of `parts` (RFC 8489 §14.6).
 pub(crate) fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
-    let mut ctx = hmac::Context::with_key(&key);
+    sign_sha256(&hmac::Key::new(hmac::HMAC_SHA256, key), parts)
+}
+
+fn sign_sha256(key: &hmac::Key, parts: &[&[u8]]) -> [u8; 32] {
+    let mut ctx = hmac::Context::with_key(key);
     parts.iter().for_each(|p| ctx.update(p));
     let mut out = [0; 32];
     out.iter_mut()

@@ -73,7 +73,7 @@ pub mod fuzzing;
 
 pub use builder::MessageBuilder;
 pub use channel_data::{ChannelData, Framing};
-pub use credentials::{long_term_key, LongTermCredentials, LongTermKey};
+pub use credentials::{long_term_key, IntegrityKey, LongTermCredentials, LongTermKey};
 pub use error::Error;
 pub use message::{
     is_stun, Attributes, Class, Message, MessageType, Method, RawAttribute, TransactionId,

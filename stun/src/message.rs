@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::attr::{self, Attribute, StunAttribute};
 use crate::bytes::{array, be16, be32, pad4};
+use crate::credentials::IntegrityKey;
 use crate::crypto;
 use crate::Error;
 
@@ -185,6 +186,10 @@ impl<'a> Iterator for Attributes<'a> {
         Some(RawAttribute { typ, value, offset })
     }
 }
+
+/// What an HMAC covers and what it must equal: the header with its length adjusted, the
+/// attributes before the integrity attribute, and the tag.
+type MacInput<'a> = ([u8; HEADER_LEN], &'a [u8], &'a [u8]);
 
 /// A STUN message: a validated, borrowed view over the bytes of one datagram.
 ///
@@ -447,39 +452,61 @@ impl<'a> Message<'a> {
         header
     }
 
-    /// Verifies MESSAGE-INTEGRITY (HMAC-SHA1) with `key`: the password for short-term
-    /// credentials, [`crate::long_term_key`] for long-term ones. Constant time in the tag.
-    pub fn verify_message_integrity(&self, key: &[u8]) -> Result<(), Error> {
+    /// The ranges MESSAGE-INTEGRITY covers (RFC 8489 §14.5): the header with its length set
+    /// as if MESSAGE-INTEGRITY were the last attribute (later attributes excluded), every
+    /// attribute before it; and the tag.
+    fn integrity_input(&self) -> Result<MacInput<'a>, Error> {
         let at = self.integrity.ok_or(Error::MissingIntegrity)?;
-        // RFC 8489 §14.5: the HMAC covers the header and every attribute before
-        // MESSAGE-INTEGRITY, with the header's length set as if MESSAGE-INTEGRITY were the
-        // last attribute (later attributes excluded).
         let header = self.header_with_length(at + 24 - HEADER_LEN);
         let body = self.bytes.get(HEADER_LEN..at).unwrap_or_default();
         let tag = self.bytes.get(at + 4..at + 24).unwrap_or_default();
-        let mac = crypto::hmac_sha1(key, &[&header, body]);
-        if crypto::ct_eq(&mac, tag) {
+        Ok((header, body, tag))
+    }
+
+    /// As [`Message::integrity_input`] for MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6): the
+    /// length covers up to this attribute; a MESSAGE-INTEGRITY before it is hashed like any
+    /// other attribute.
+    fn integrity_sha256_input(&self) -> Result<MacInput<'a>, Error> {
+        let at = self.integrity_sha256.ok_or(Error::MissingIntegrity)?;
+        let len = usize::from(be16(self.bytes, at + 2).unwrap_or(0));
+        let header = self.header_with_length(at + 4 + len - HEADER_LEN);
+        let body = self.bytes.get(HEADER_LEN..at).unwrap_or_default();
+        let tag = self.bytes.get(at + 4..at + 4 + len).unwrap_or_default();
+        Ok((header, body, tag))
+    }
+
+    fn check(mac: &[u8], tag: &[u8]) -> Result<(), Error> {
+        // A truncated MESSAGE-INTEGRITY-SHA256 compares its leading bytes (RFC 8489 §14.6).
+        if crypto::ct_eq(mac.get(..tag.len()).unwrap_or_default(), tag) {
             Ok(())
         } else {
             Err(Error::IntegrityMismatch)
         }
     }
 
+    /// Verifies MESSAGE-INTEGRITY (HMAC-SHA1) with `key`: the password for short-term
+    /// credentials, [`crate::long_term_key`] for long-term ones. Constant time in the tag.
+    pub fn verify_message_integrity(&self, key: &[u8]) -> Result<(), Error> {
+        let (header, body, tag) = self.integrity_input()?;
+        Self::check(&crypto::hmac_sha1(key, &[&header, body]), tag)
+    }
+
+    /// [`Message::verify_message_integrity`] with a key prepared once.
+    pub fn verify_message_integrity_with(&self, key: &IntegrityKey) -> Result<(), Error> {
+        let (header, body, tag) = self.integrity_input()?;
+        Self::check(&key.0.sha1(&[&header, body]), tag)
+    }
+
     /// Verifies MESSAGE-INTEGRITY-SHA256 (HMAC-SHA256, possibly truncated) with `key`.
     pub fn verify_message_integrity_sha256(&self, key: &[u8]) -> Result<(), Error> {
-        let at = self.integrity_sha256.ok_or(Error::MissingIntegrity)?;
-        let len = usize::from(be16(self.bytes, at + 2).unwrap_or(0));
-        // RFC 8489 §14.6: as §14.5, with the length covering up to this attribute; a
-        // MESSAGE-INTEGRITY before it is hashed like any other attribute.
-        let header = self.header_with_length(at + 4 + len - HEADER_LEN);
-        let body = self.bytes.get(HEADER_LEN..at).unwrap_or_default();
-        let tag = self.bytes.get(at + 4..at + 4 + len).unwrap_or_default();
-        let mac = crypto::hmac_sha256(key, &[&header, body]);
-        if crypto::ct_eq(mac.get(..len).unwrap_or_default(), tag) {
-            Ok(())
-        } else {
-            Err(Error::IntegrityMismatch)
-        }
+        let (header, body, tag) = self.integrity_sha256_input()?;
+        Self::check(&crypto::hmac_sha256(key, &[&header, body]), tag)
+    }
+
+    /// [`Message::verify_message_integrity_sha256`] with a key prepared once.
+    pub fn verify_message_integrity_sha256_with(&self, key: &IntegrityKey) -> Result<(), Error> {
+        let (header, body, tag) = self.integrity_sha256_input()?;
+        Self::check(&key.0.sha256(&[&header, body]), tag)
     }
 
     /// Verifies the strongest integrity attribute present: MESSAGE-INTEGRITY-SHA256 when
@@ -489,6 +516,15 @@ impl<'a> Message<'a> {
             self.verify_message_integrity_sha256(key)
         } else {
             self.verify_message_integrity(key)
+        }
+    }
+
+    /// [`Message::verify_integrity`] with a key prepared once.
+    pub fn verify_integrity_with(&self, key: &IntegrityKey) -> Result<(), Error> {
+        if self.integrity_sha256.is_some() {
+            self.verify_message_integrity_sha256_with(key)
+        } else {
+            self.verify_message_integrity_with(key)
         }
     }
 

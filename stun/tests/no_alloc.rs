@@ -46,6 +46,13 @@ fn decode_and_verify_of_a_binding_request_allocates_nothing() {
     let wrong = msg.verify_message_integrity(b"wrong").is_err();
     let decode_stats = region.change_and_reset();
 
+    // With a key prepared once (its preparation allocates nothing either).
+    let key = weft_stun::IntegrityKey::new(password);
+    let msg = Message::parse(bytes).unwrap();
+    msg.verify_fingerprint().unwrap();
+    msg.verify_integrity_with(&key).unwrap();
+    let prepared_stats = region.change_and_reset();
+
     // Checked after the measured regions (assert formatting may allocate).
     assert_eq!(username.0, "lcJE:1iql");
     assert_eq!(priority.0, 1_853_759_231);
@@ -58,6 +65,7 @@ fn decode_and_verify_of_a_binding_request_allocates_nothing() {
         "decode+verify allocated: {decode_stats:?}"
     );
     assert_eq!(decode_stats.reallocations, 0);
+    assert_eq!(prepared_stats.allocations, 0, "{prepared_stats:?}");
 
     // The counter works: a Vec allocates.
     let region = Region::new(GLOBAL);

@@ -101,6 +101,14 @@ fn rfc5769_sample_request() {
         msg.verify_message_integrity(b"VOkJxbRl1RmTxUk/WvJxBT"),
         Err(Error::IntegrityMismatch)
     );
+    // The same with a key prepared once.
+    let key = weft_stun::IntegrityKey::new(PASSWORD);
+    msg.verify_message_integrity_with(&key).unwrap();
+    msg.verify_integrity_with(&key).unwrap();
+    assert_eq!(
+        msg.verify_integrity_with(&weft_stun::IntegrityKey::new(b"x")),
+        Err(Error::IntegrityMismatch)
+    );
 
     // Built again, with zero padding in USERNAME: the same bytes except that padding, and
     // MESSAGE-INTEGRITY and FINGERPRINT (which cover the padding) verify.
@@ -225,6 +233,23 @@ fn message_integrity_sha256_round_trip() {
     b.add_message_integrity_sha256(key.as_ref()).unwrap();
     b.add_fingerprint().unwrap();
     let bytes = b.finish().to_vec();
+    // A prepared key writes the same bytes.
+    let prepared = weft_stun::IntegrityKey::new(key.as_ref());
+    let mut buf2 = [0u8; 200];
+    let mut b = MessageBuilder::new(
+        &mut buf2,
+        weft_stun::MessageType::BINDING_REQUEST,
+        TransactionId(TXID),
+    )
+    .unwrap();
+    b.add(&Username("user")).unwrap();
+    b.add_message_integrity_with(&prepared).unwrap();
+    b.add_message_integrity_sha256_with(&prepared).unwrap();
+    b.add_fingerprint().unwrap();
+    assert_eq!(b.finish(), bytes.as_slice());
+    let msg = Message::parse(&bytes).unwrap();
+    msg.verify_message_integrity_sha256_with(&prepared).unwrap();
+    msg.verify_integrity_with(&prepared).unwrap();
     let msg = Message::parse(&bytes).unwrap();
     msg.verify_message_integrity(key.as_ref()).unwrap();
     msg.verify_message_integrity_sha256(key.as_ref()).unwrap();
