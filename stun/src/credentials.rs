@@ -10,9 +10,11 @@
 //! callers pass strings already prepared (ICE credentials and TURN credentials in WebRTC are
 //! ASCII, for which preparation changes nothing).
 
-use crate::attr::{self, Nonce, PasswordAlgorithmId, PasswordAlgorithms, Realm};
+use crate::attr::{
+    self, Nonce, PasswordAlgorithm, PasswordAlgorithmId, PasswordAlgorithms, Realm, Username,
+};
 use crate::crypto;
-use crate::{Class, Error, Message};
+use crate::{Class, Error, Message, MessageBuilder};
 
 /// A MESSAGE-INTEGRITY key prepared once: the HMAC-SHA1 and HMAC-SHA256 pad states of a
 /// short-term password or a long-term key. An ICE agent checks every request of a session
@@ -107,6 +109,8 @@ pub struct LongTermCredentials {
     realm: Option<String>,
     nonce: Option<String>,
     algorithm: Option<PasswordAlgorithmId>,
+    /// The server's PASSWORD-ALGORITHMS value, echoed in requests (RFC 8489 §9.2.5).
+    algorithms: Option<Vec<u8>>,
     key: Option<LongTermKey>,
 }
 
@@ -119,6 +123,7 @@ impl LongTermCredentials {
             realm: None,
             nonce: None,
             algorithm: None,
+            algorithms: None,
             key: None,
         }
     }
@@ -184,6 +189,27 @@ impl LongTermCredentials {
     /// request then carries it as PASSWORD-ALGORITHM (RFC 8489 §9.2.5).
     pub fn password_algorithm(&self) -> Option<PasswordAlgorithmId> {
         self.algorithm
+    }
+
+    /// Adds what an authenticated request carries after its own attributes (RFC 8489
+    /// §9.2.4, §9.2.5): USERNAME, REALM, NONCE, PASSWORD-ALGORITHMS and PASSWORD-ALGORITHM
+    /// when the server offered algorithms, then MESSAGE-INTEGRITY. Add FINGERPRINT after it
+    /// if wanted. Before a challenge there is nothing to add: `Error::MissingIntegrity`.
+    pub fn add_to(&self, b: &mut MessageBuilder<'_>) -> Result<(), Error> {
+        let (Some(realm), Some(nonce), Some(key)) = (&self.realm, &self.nonce, &self.key) else {
+            return Err(Error::MissingIntegrity);
+        };
+        b.add(&Username(&self.username))?;
+        b.add(&Realm(realm))?;
+        b.add(&Nonce(nonce))?;
+        if let (Some(algs), Some(algorithm)) = (&self.algorithms, self.algorithm) {
+            b.add(&PasswordAlgorithms(algs))?;
+            b.add(&PasswordAlgorithm {
+                algorithm,
+                params: &[],
+            })?;
+        }
+        b.add_message_integrity(key.as_ref())
     }
 
     /// The key for MESSAGE-INTEGRITY, once challenged.

@@ -17,7 +17,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use weft_stun::attr::{
-    self, ChannelNumber, ErrorCode, Lifetime, Nonce, Realm, RequestedTransport, Software, Username,
+    ChannelNumber, ErrorCode, Lifetime, Nonce, Realm, RequestedTransport, Software,
     XorMappedAddress, XorPeerAddress, XorRelayedAddress,
 };
 use weft_stun::transaction::{ClientTransactions, TransactionConfig, TransactionEvent};
@@ -176,18 +176,7 @@ fn authenticated(
     let typ = MessageType::new(method, Class::Request);
     let mut b = MessageBuilder::new(&mut buf, typ, id).unwrap();
     attrs(&mut b);
-    b.add(&Username(creds.username())).unwrap();
-    b.add(&Realm(creds.realm().unwrap())).unwrap();
-    b.add(&Nonce(creds.nonce().unwrap())).unwrap();
-    if let Some(alg) = creds.password_algorithm() {
-        b.add(&attr::PasswordAlgorithm {
-            algorithm: alg,
-            params: &[],
-        })
-        .unwrap();
-    }
-    b.add_message_integrity(creds.key().unwrap().as_ref())
-        .unwrap();
+    creds.add_to(&mut b).unwrap();
     b.add_fingerprint().unwrap();
     b.finish().to_vec()
 }

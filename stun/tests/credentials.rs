@@ -62,6 +62,22 @@ fn the_nonce_cookie_enables_password_algorithms() {
     assert!(creds.on_challenge(&Message::parse(&m).unwrap()).unwrap());
     assert_eq!(creds.password_algorithm(), None);
     assert_eq!(creds.key().unwrap().as_ref().len(), 16);
+    let mut buf = [0u8; 256];
+    let typ = MessageType::new(weft_stun::Method::ALLOCATE, weft_stun::Class::Request);
+    let mut b = MessageBuilder::new(&mut buf, typ, TransactionId([2; 12])).unwrap();
+    creds.add_to(&mut b).unwrap();
+    let req = b.finish().to_vec();
+    let req = Message::parse(&req).unwrap();
+    assert!(!req.has(weft_stun::attr::PASSWORD_ALGORITHMS));
+    assert!(!req.has(weft_stun::attr::PASSWORD_ALGORITHM));
+
+    // Before any challenge there is nothing to add.
+    let fresh = LongTermCredentials::new("user", "pass");
+    let mut b = MessageBuilder::new(&mut buf, typ, TransactionId([3; 12])).unwrap();
+    assert_eq!(
+        fresh.add_to(&mut b),
+        Err(weft_stun::Error::MissingIntegrity)
+    );
 }
 
 #[test]

@@ -175,3 +175,69 @@ fn early_timeouts_do_nothing_and_cancel_stops() {
     tx.handle_timeout(t0 + Duration::from_secs(100));
     assert!(tx.poll_event().is_none());
 }
+
+#[test]
+fn lost_requests_are_retransmitted_until_one_is_answered() {
+    // A link that drops the first two sends: the third gets through and is answered 30 ms
+    // later; the transaction ends there, with no RTT sample (the request was retransmitted).
+    let t0 = Instant::now();
+    let mut tx = ClientTransactions::default();
+    tx.start(t0, server(), &request(7)).unwrap();
+    let mut now = t0;
+    let mut delivered = None;
+    let mut sends = 0;
+    while delivered.is_none() {
+        while tx.poll_transmit().is_some() {
+            sends += 1;
+            if sends == 3 {
+                delivered = Some(now);
+            }
+        }
+        if delivered.is_none() {
+            now = tx.poll_timeout().unwrap();
+            tx.handle_timeout(now);
+        }
+    }
+    assert_eq!(delivered, Some(t0 + Duration::from_millis(750)));
+    // The third send's timer is pending until the response.
+    assert_eq!(
+        tx.poll_timeout(),
+        Some(t0 + Duration::from_millis(750 + 1000))
+    );
+    let answer = response(7, MessageType::BINDING_SUCCESS);
+    let m = tx
+        .handle_response(
+            now + Duration::from_millis(30),
+            &Message::parse(&answer).unwrap(),
+        )
+        .unwrap();
+    assert_eq!(m.rtt, None);
+    assert_eq!(tx.in_flight(), 0);
+    assert!(tx.poll_event().is_none());
+}
+
+#[test]
+fn concurrent_transactions_keep_their_own_timers() {
+    let t0 = Instant::now();
+    let mut tx = ClientTransactions::default();
+    tx.start(t0, server(), &request(1)).unwrap();
+    let t1 = t0 + Duration::from_millis(100);
+    tx.start(t1, server(), &request(2)).unwrap();
+    while tx.poll_transmit().is_some() {}
+    // The earliest deadline first: request 1 at 250 ms, then request 2 at 350 ms.
+    assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(250)));
+    tx.handle_timeout(t0 + Duration::from_millis(250));
+    assert_eq!(
+        tx.poll_transmit().map(|t| t.id),
+        Some(TransactionId([1; 12]))
+    );
+    assert!(tx.poll_transmit().is_none());
+    assert_eq!(tx.poll_timeout(), Some(t1 + Duration::from_millis(250)));
+    tx.handle_timeout(t1 + Duration::from_millis(250));
+    assert_eq!(
+        tx.poll_transmit().map(|t| t.id),
+        Some(TransactionId([2; 12]))
+    );
+    // Request 1 next fires 500 ms after its second send.
+    assert_eq!(tx.poll_timeout(), Some(t0 + Duration::from_millis(750)));
+}
