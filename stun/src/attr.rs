@@ -768,9 +768,9 @@ fn read_algorithm(typ: u16, v: &[u8]) -> Result<(PasswordAlgorithm<'_>, usize), 
 impl<'a> StunAttribute<'a> for PasswordAlgorithm<'a> {
     const TYPE: u16 = PASSWORD_ALGORITHM;
     fn decode(value: &'a [u8], _: &TransactionId) -> Result<Self, Error> {
-        let (alg, used) = read_algorithm(PASSWORD_ALGORITHM, value)?;
+        let (alg, _) = read_algorithm(PASSWORD_ALGORITHM, value)?;
         // The parameters fill the value exactly (their padding is the attribute's own).
-        if pad4(used) != pad4(value.len()) || 4 + alg.params.len() != value.len() {
+        if 4 + alg.params.len() != value.len() {
             return Err(Error::InvalidAttribute {
                 attr: PASSWORD_ALGORITHM,
             });
