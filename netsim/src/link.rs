@@ -1,0 +1,70 @@
+//! Crossing one direction of an access link: MTU, loss, delay, jitter, reordering and
+//! duplication, drawn from the network's seeded RNG.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::config::LinkConfig;
+
+/// IPv4 (20) + UDP (8) header bytes.
+pub(crate) const IPV4_UDP_HEADERS: usize = 28;
+/// IPv6 (40) + UDP (8) header bytes.
+pub(crate) const IPV6_UDP_HEADERS: usize = 48;
+
+/// The size of the IP datagram carrying `payload` bytes of UDP from `src`.
+pub(crate) fn ip_len(src: SocketAddr, payload: usize) -> usize {
+    payload
+        + match src {
+            SocketAddr::V4(_) => IPV4_UDP_HEADERS,
+            SocketAddr::V6(_) => IPV6_UDP_HEADERS,
+        }
+}
+
+/// What happened to one datagram on one link direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Crossing {
+    /// Larger than the MTU.
+    TooBig,
+    /// Lost.
+    Lost,
+    /// Arrives after this delay, and a duplicate after the second one if any.
+    Arrives(Duration, Option<Duration>),
+}
+
+fn chance(rng: &mut ChaCha8Rng, p: f64) -> bool {
+    // A probability of 0 draws nothing, so perfect links leave the RNG stream alone.
+    if p <= 0.0 {
+        false
+    } else if p >= 1.0 {
+        true
+    } else {
+        rng.random::<f64>() < p
+    }
+}
+
+fn jitter(rng: &mut ChaCha8Rng, max: Duration) -> Duration {
+    if max.is_zero() {
+        return Duration::ZERO;
+    }
+    let max = u64::try_from(max.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(rng.random_range(0..=max))
+}
+
+/// Draws the fate of a datagram of `ip_len` bytes (headers included) on `link`.
+pub(crate) fn cross(link: &LinkConfig, rng: &mut ChaCha8Rng, ip_len: usize) -> Crossing {
+    if ip_len > link.mtu {
+        return Crossing::TooBig;
+    }
+    if chance(rng, link.loss) {
+        return Crossing::Lost;
+    }
+    let mut delay = link.delay + jitter(rng, link.jitter);
+    if chance(rng, link.reorder) {
+        delay += link.reorder_delay;
+    }
+    let duplicate = chance(rng, link.duplicate).then(|| link.delay + jitter(rng, link.jitter));
+    Crossing::Arrives(delay, duplicate)
+}
