@@ -36,7 +36,8 @@ pub struct LinkConfig {
     /// The extra delay of a reordered datagram.
     pub reorder_delay: Duration,
     /// The largest IP datagram (UDP payload plus 28 bytes of IPv4 and UDP headers, 48 for
-    /// IPv6) the link carries; larger ones are dropped (no fragmentation).
+    /// IPv6) the link carries; larger ones are dropped (no fragmentation). Whatever the
+    /// MTU, nothing over 65,535 bytes passes (the IPv4 total length; no IPv6 jumbograms).
     pub mtu: usize,
 }
 

@@ -60,7 +60,8 @@
 //!   438 Stale Nonce; Allocate (437 on a 5-tuple in use), Refresh (LIFETIME 0 deletes),
 //!   CreatePermission (300 s, per peer IP), ChannelBind (0x4000-0x4FFF, 10 min), Send and
 //!   Data indications, ChannelData both ways; allocations expire on the virtual clock.
-//!   The TURN server also answers Binding requests. Details in the `turn_server` module.
+//!   The TURN server also answers Binding requests. Details on
+//!   [`Network::add_turn_server`].
 //! - **Capture.** [`Network::enable_pcap`] records what crosses the public network as a
 //!   pcap file (LINKTYPE_RAW), for Wireshark when a test fails.
 //! - **Accounting.** [`Stats`] counts every send, delivery and drop by cause.
@@ -81,6 +82,12 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// Datagrams never panic the simulator: no unwrap, expect or indexing outside tests. (The
+// topology API panics on misuse, with a message; the server modules deny `panic!` too.)
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod config;
 mod link;

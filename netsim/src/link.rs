@@ -14,6 +14,9 @@ pub(crate) const IPV4_UDP_HEADERS: usize = 28;
 /// IPv6 (40) + UDP (8) header bytes.
 pub(crate) const IPV6_UDP_HEADERS: usize = 48;
 
+/// The largest IP datagram: IPv4's 16-bit total length.
+pub(crate) const MAX_IP_LEN: usize = 65_535;
+
 /// The size of the IP datagram carrying `payload` bytes of UDP from `src`.
 pub(crate) fn ip_len(src: SocketAddr, payload: usize) -> usize {
     payload
@@ -55,7 +58,9 @@ fn jitter(rng: &mut ChaCha8Rng, max: Duration) -> Duration {
 
 /// Draws the fate of a datagram of `ip_len` bytes (headers included) on `link`.
 pub(crate) fn cross(link: &LinkConfig, rng: &mut ChaCha8Rng, ip_len: usize) -> Crossing {
-    if ip_len > link.mtu {
+    // Past the 16-bit IPv4 total length (IPv6: payload length + 40; no jumbograms) no
+    // link carries it, whatever its MTU.
+    if ip_len > link.mtu || ip_len > MAX_IP_LEN {
         return Crossing::TooBig;
     }
     if chance(rng, link.loss) {

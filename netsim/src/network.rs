@@ -16,6 +16,11 @@ use crate::server::Emit;
 use crate::stun_server::StunServer;
 use crate::turn_server::TurnServer;
 use crate::Stats;
+#[cfg(doc)]
+use crate::{
+    CHANNEL_LIFETIME, DEFAULT_ALLOCATION_LIFETIME, DEFAULT_NONCE_LIFETIME, MAX_ALLOCATION_LIFETIME,
+    PERMISSION_LIFETIME,
+};
 
 /// A host: an endpoint that sends with [`Network::send`] and receives with
 /// [`Network::poll_receive`]. Numbered in the order hosts were added, from 0.
@@ -155,7 +160,13 @@ enum LinkOf {
 ///   delivered, whatever the port.
 /// - **Every address is unique in the network**, private ones included: [`Network::send`]
 ///   finds the sending host by its source IP. Adding an address twice panics.
-/// - [`Network::poll_timeout`] never returns a time before `now()`.
+/// - [`Network::poll_timeout`] never returns a time before `now()`. Besides datagrams in
+///   flight it reports TURN allocation expiries, so a drain loop
+///   `while let Some(t) = net.poll_timeout() { net.advance(t) }` with a live allocation
+///   runs on to its expiry: take the minimum with your own machines' timers, or step by a
+///   fixed amount.
+/// - Changing a link ([`Network::set_link`], [`Network::set_nat_link`]) affects datagrams
+///   that start crossing it afterwards, not those already on it.
 #[derive(Debug)]
 pub struct Network {
     seed: u64,
@@ -413,10 +424,48 @@ impl Network {
     }
 
     /// A TURN server (RFC 8656) over UDP on the public network at `addr`, with long-term
-    /// credentials (RFC 8489 §9.2, MD5) for `users` (username, password) in `realm`,
+    /// credentials (RFC 8489 §9.2, MD5 key) for `users` (username, password) in `realm`,
     /// relaying on `relay_ip` (which may be `addr`'s IP) with a distinct port per
-    /// allocation from 49152 up. It also answers Binding requests. See the crate docs for
-    /// what it implements.
+    /// allocation from 49152 up. It also answers Binding requests.
+    ///
+    /// ```text
+    /// client                           server                                  peer
+    ///   Allocate -------------------->  401 (REALM, NONCE)
+    ///   Allocate + MESSAGE-INTEGRITY ->  XOR-RELAYED-ADDRESS, XOR-MAPPED-ADDRESS, LIFETIME
+    ///   CreatePermission(peer) ------->  permission for the peer's IP, 300 s (RFC 8656 §9)
+    ///   Send(peer, DATA) ------------->  UDP from the relayed address ------------> peer
+    ///   <--------- Data(peer, DATA) <--  UDP to the relayed address <------------- peer
+    ///   ChannelBind(0x4000, peer) ---->  channel for 10 min + permission (RFC 8656 §12)
+    ///   ChannelData(0x4000) ---------->  UDP from the relayed address ------------> peer
+    ///   <------ ChannelData(0x4000) <--  UDP to the relayed address <------------- peer
+    ///   Refresh(LIFETIME 0) ---------->  allocation deleted (RFC 8656 §7.3)
+    /// ```
+    ///
+    /// - Every request but Binding is authenticated (RFC 8489 §9.2.4): without
+    ///   MESSAGE-INTEGRITY, 401 with REALM and a fresh NONCE; an unknown user or a wrong key,
+    ///   401; MESSAGE-INTEGRITY without USERNAME, REALM or NONCE, 400; a nonce older than
+    ///   [`Network::set_turn_nonce_lifetime`] (default [`DEFAULT_NONCE_LIFETIME`]) or never
+    ///   issued, 438 with a fresh one. Other responses to authenticated requests carry
+    ///   MESSAGE-INTEGRITY; every response carries FINGERPRINT.
+    /// - Allocate: 437 if the client's 5-tuple has an allocation (a retransmission with
+    ///   the same transaction ID gets the same success instead), 400 without
+    ///   REQUESTED-TRANSPORT, 442 unless it is UDP, 440 for a REQUESTED-ADDRESS-FAMILY
+    ///   other than the relay's. Lifetimes: the requested one clamped to
+    ///   [`MAX_ALLOCATION_LIFETIME`] and raised to [`DEFAULT_ALLOCATION_LIFETIME`]; Refresh
+    ///   alike, LIFETIME 0 deletes. Requests on another user's allocation: 441.
+    /// - CreatePermission takes every XOR-PEER-ADDRESS (443 for the other family);
+    ///   permissions last [`PERMISSION_LIFETIME`] and are per IP. ChannelBind: 400 for a
+    ///   number outside 0x4000..=0x4FFF, a channel bound to another peer or a peer bound
+    ///   to another channel; channels last [`CHANNEL_LIFETIME`].
+    /// - Relaying: a Send indication or ChannelData goes to the peer only with a live
+    ///   permission (else counted in `turn_relay_denied`); peer traffic reaches the client
+    ///   only from a permitted IP, as ChannelData when a channel is bound to that exact
+    ///   address, else as a Data indication.
+    /// - Allocations expire at their lifetime on the virtual clock (a timer in
+    ///   [`Network::poll_timeout`]); permissions and channels when next used.
+    /// - Not modelled: EVEN-PORT and RESERVATION-TOKEN (ignored), DONT-FRAGMENT (ignored),
+    ///   dual-stack allocations, PASSWORD-ALGORITHMS and USERHASH (the NONCE has no
+    ///   cookie, so clients use MD5), TCP/TLS, quotas, the channel-number quarantine.
     ///
     /// # Panics
     /// If `addr`'s or `relay_ip`'s IP belongs to a host or a NAT, a server already listens
@@ -575,16 +624,22 @@ impl Network {
             self.now
         );
         let t = t.max(self.now);
+        // Server timers handled up to this instant; one that does not move past it is not
+        // handled again (a guard against a timer that fails to make progress).
+        let mut timers_done: Option<Instant> = None;
         loop {
             let event = self
                 .queue
                 .peek()
                 .map(|Reverse(e)| e.at)
                 .filter(|at| *at <= t);
-            let timer = self.server_timeout().filter(|at| *at <= t);
+            let timer = self
+                .server_timeout()
+                .filter(|at| *at <= t && timers_done.is_none_or(|done| *at > done));
             match (event, timer) {
                 (_, Some(timer)) if event.is_none_or(|e| timer <= e) => {
                     self.now = self.now.max(timer);
+                    timers_done = Some(timer);
                     let now = self.now;
                     for s in &mut self.turn_servers {
                         s.handle_timeout(now);

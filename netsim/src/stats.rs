@@ -12,7 +12,8 @@ pub struct Stats {
     pub delivered: u64,
     /// Dropped by a link's `loss` (any link on the path).
     pub lost: u64,
-    /// Dropped because the IP datagram was larger than a link's `mtu`.
+    /// Dropped because the IP datagram was larger than a link's `mtu` (or than 65,535
+    /// bytes, which no link carries).
     pub dropped_mtu: u64,
     /// Dropped at a NAT's public side: no live mapping for the port, or the mapping's
     /// filter refused the sender (RFC 4787 §5).

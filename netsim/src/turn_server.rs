@@ -1,29 +1,5 @@
 //! The built-in TURN server (RFC 8656) over UDP, with long-term credentials (RFC 8489 §9.2,
-//! MD5 key).
-//!
-//! ```text
-//! client                          server                              peer
-//!   Allocate ------------------->   401 (REALM, NONCE)
-//!   Allocate + MESSAGE-INTEGRITY ->  success: XOR-RELAYED-ADDRESS, XOR-MAPPED-ADDRESS, LIFETIME
-//!   CreatePermission(peer) ------>  permission for the peer's IP, 300 s    (RFC 8656 §9)
-//!   Send indication(peer, DATA) -> relayed UDP from the relay address ----> peer
-//!   <------ Data indication(peer, DATA) <---- UDP to the relay address ----- peer
-//!   ChannelBind(0x4000, peer) --->  channel for 10 min, permission too     (RFC 8656 §12)
-//!   ChannelData(0x4000) ---------> relayed UDP ---------------------------> peer
-//!   <--------- ChannelData(0x4000) <-------------------------------------- peer
-//!   Refresh(LIFETIME 0) ---------->  allocation deleted                    (RFC 8656 §7.3)
-//! ```
-//!
-//! Every request but Binding is authenticated: a request without MESSAGE-INTEGRITY gets a
-//! 401 with REALM and a fresh NONCE; a wrong key gets a 401; a nonce older than the nonce
-//! lifetime (or never issued) gets a 438 with a fresh one. Responses to authenticated
-//! requests carry MESSAGE-INTEGRITY. Allocations expire at their lifetime on the virtual
-//! clock; permissions and channels are checked against it when used.
-//!
-//! Not modelled: EVEN-PORT and RESERVATION-TOKEN (ignored), DONT-FRAGMENT (ignored; the
-//! links drop oversize datagrams anyway), ADDITIONAL-ADDRESS-FAMILY and dual allocations,
-//! PASSWORD-ALGORITHMS (the nonce carries no cookie, so clients use MD5), USERHASH, TCP
-//! and TLS transports, bandwidth and quota limits, the 5-minute channel-number quarantine.
+//! MD5 key). What it implements is written on `Network::add_turn_server`.
 
 #![deny(
     clippy::unwrap_used,

@@ -71,13 +71,18 @@ pub fn request(
     creds: Option<&LongTermCredentials>,
     body: impl FnOnce(&mut MessageBuilder<'_>) -> Result<(), Error>,
 ) -> Vec<u8> {
+    message(MessageType::new(method, Class::Request), txid, creds, body)
+}
+
+/// Any STUN message, built as [`request`] builds one.
+pub fn message(
+    typ: MessageType,
+    txid: u8,
+    creds: Option<&LongTermCredentials>,
+    body: impl FnOnce(&mut MessageBuilder<'_>) -> Result<(), Error>,
+) -> Vec<u8> {
     let mut buf = vec![0u8; 1500];
-    let mut b = MessageBuilder::new(
-        &mut buf,
-        MessageType::new(method, Class::Request),
-        TransactionId([txid; 12]),
-    )
-    .unwrap();
+    let mut b = MessageBuilder::new(&mut buf, typ, TransactionId([txid; 12])).unwrap();
     body(&mut b).unwrap();
     if let Some(c) = creds {
         c.add_to(&mut b).unwrap();
@@ -98,4 +103,51 @@ pub fn mapped_address(bytes: &[u8]) -> SocketAddr {
     assert_eq!(msg.message_type(), MessageType::BINDING_SUCCESS);
     msg.verify_fingerprint().unwrap();
     msg.get::<XorMappedAddress>().unwrap().unwrap().0
+}
+
+/// Owns a network and writes its capture to `$TMPDIR/weft-netsim-<name>-<seed>.pcap` if the
+/// test panics while it is alive, printing the path and the seed. Derefs to the network.
+pub struct PcapOnFailure {
+    pub net: Network,
+    pub name: &'static str,
+}
+
+impl PcapOnFailure {
+    pub fn new(mut net: Network, name: &'static str) -> Self {
+        net.enable_pcap();
+        PcapOnFailure { net, name }
+    }
+
+    pub fn path(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!(
+            "weft-netsim-{}-{}.pcap",
+            self.name,
+            self.net.seed()
+        ))
+    }
+}
+
+impl std::ops::Deref for PcapOnFailure {
+    type Target = Network;
+    fn deref(&self) -> &Network {
+        &self.net
+    }
+}
+
+impl std::ops::DerefMut for PcapOnFailure {
+    fn deref_mut(&mut self) -> &mut Network {
+        &mut self.net
+    }
+}
+
+impl Drop for PcapOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() && std::fs::write(self.path(), self.net.pcap_bytes()).is_ok() {
+            eprintln!(
+                "seed {}: capture in {}",
+                self.net.seed(),
+                self.path().display()
+            );
+        }
+    }
 }
