@@ -11,9 +11,7 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::io::ErrorKind;
-use std::net::{SocketAddr, TcpListener, UdpSocket};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 use weft_stun::attr::{
@@ -25,84 +23,6 @@ use weft_stun::{
     ChannelData, Class, LongTermCredentials, Message, MessageBuilder, MessageType, Method,
     TransactionId,
 };
-
-/// Kills and reaps turnserver when dropped, so it goes away even when an assertion fails.
-struct TurnServer {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-}
-
-impl Drop for TurnServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
-impl TurnServer {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-/// A port free for both UDP and TCP on 127.0.0.1 (turnserver listens on both).
-fn free_port() -> u16 {
-    loop {
-        let udp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = udp.local_addr().unwrap().port();
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-}
-
-fn start_turnserver() -> Option<TurnServer> {
-    let found = Command::new("turnserver")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("turnserver (coturn) is not installed; scripts/setup installs it");
-        }
-        println!("SKIPPED: turnserver (coturn) not installed; run scripts/setup");
-        return None;
-    }
-    let port = free_port();
-    let log = std::env::temp_dir().join(format!("weft-coturn-{}-{port}.log", std::process::id()));
-    let child = Command::new("turnserver")
-        .args([
-            "-n",
-            "--listening-ip=127.0.0.1",
-            "--relay-ip=127.0.0.1",
-            &format!("--listening-port={port}"),
-            "--no-tls",
-            "--no-dtls",
-            "--no-cli",
-            "--allow-loopback-peers",
-            "--lt-cred-mech",
-            "--user=test:test",
-            "--realm=test.local",
-            &format!("--log-file={}", log.display()),
-            "--simple-log",
-            "--pidfile",
-            "/dev/null",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("turnserver starts");
-    Some(TurnServer {
-        child,
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        log,
-    })
-}
 
 /// Transaction IDs: distinct per request; a test needs no cryptographic randomness.
 fn txid(n: u8) -> TransactionId {
@@ -183,7 +103,7 @@ fn authenticated(
 
 #[test]
 fn coturn_binding_and_turn_allocate() {
-    let Some(mut server) = start_turnserver() else {
+    let Some(mut server) = weft_testkit::start_coturn() else {
         return;
     };
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -204,7 +124,7 @@ fn coturn_binding_and_turn_allocate() {
         if let Some(r) = transact(&sock, &mut tx, server.addr, &binding_request(txid(n))) {
             break r;
         }
-        if let Ok(Some(status)) = server.child.try_wait() {
+        if let Some(status) = server.exited() {
             panic!("turnserver exited with {status}:\n{}", server.log());
         }
         assert!(n < 20, "turnserver never answered:\n{}", server.log());
