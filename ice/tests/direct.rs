@@ -25,11 +25,15 @@ struct Wire {
     in_flight: VecDeque<(Instant, SocketAddr, SocketAddr, Vec<u8>)>,
     /// Cut: datagrams are dropped.
     cut: bool,
+    /// Extra one-way delay for datagrams to these addresses.
+    slow: Vec<(SocketAddr, Duration)>,
 }
 
 struct Side {
     agent: Agent,
     addr: SocketAddr,
+    /// Further host addresses (multi-homed, dual-stack).
+    extra: Vec<SocketAddr>,
     events: Vec<(Duration, Event)>,
     data: Vec<Vec<u8>>,
     candidates: Vec<Candidate>,
@@ -46,6 +50,7 @@ impl Wire {
             rng: 0x9E37_79B9_7F4A_7C15,
             in_flight: VecDeque::new(),
             cut: false,
+            slow: Vec::new(),
         }
     }
 
@@ -62,10 +67,22 @@ impl Wire {
         while let Some(o) = side.agent.poll_output() {
             match o {
                 Output::Transmit(tx) => {
-                    assert_eq!(tx.src, side.addr, "sent from a socket the agent was given");
+                    assert!(
+                        tx.src == side.addr || side.extra.contains(&tx.src),
+                        "sent from a socket the agent was given"
+                    );
                     if !self.lost() {
-                        self.in_flight
-                            .push_back((self.now + self.delay, tx.src, tx.dst, tx.bytes));
+                        let extra = self
+                            .slow
+                            .iter()
+                            .find(|(a, _)| *a == tx.dst)
+                            .map_or(Duration::ZERO, |(_, d)| *d);
+                        self.in_flight.push_back((
+                            self.now + self.delay + extra,
+                            tx.src,
+                            tx.dst,
+                            tx.bytes,
+                        ));
                     }
                 }
                 Output::Event(Event::LocalCandidate(c)) => {
@@ -123,9 +140,9 @@ impl Wire {
                 }
             });
             for (_, src, dst, bytes) in due {
-                let side = if dst == a.addr {
+                let side = if dst == a.addr || a.extra.contains(&dst) {
                     &mut *a
-                } else if dst == b.addr {
+                } else if dst == b.addr || b.extra.contains(&dst) {
                     &mut *b
                 } else {
                     continue;
@@ -155,6 +172,7 @@ fn side(role: Role, addr: &str, seed: u8, lite: bool) -> Side {
     Side {
         agent: Agent::new(config, [seed; 32]),
         addr: addr.parse().unwrap(),
+        extra: Vec::new(),
         events: Vec::new(),
         data: Vec::new(),
         candidates: Vec::new(),
@@ -388,8 +406,9 @@ fn lite_agent_is_controlled_even_when_configured_controlling() {
 }
 
 #[test]
-fn candidates_before_remote_credentials_and_no_signalled_candidates() {
-    // B never learns A's candidates (as with a browser's mDNS names it cannot resolve) and
+fn mdns_hidden_candidates_and_late_credentials_are_found_as_peer_reflexive() {
+    // B never learns A's candidates (as with a browser's `.local` mDNS names, which weft
+    // leaves unresolved: see the crate docs) and
     // A's credentials reach B late: B answers A's checks, learns A as peer-reflexive, and
     // its triggered checks wait for the password.
     let mut w = Wire::new(25);
@@ -636,4 +655,90 @@ fn ice_restart_while_data_flows() {
         a.agent.local_credentials().ufrag,
         a.agent.local_credentials().ufrag
     );
+}
+
+#[test]
+fn dual_stack_multi_homed_prefers_ipv6_then_the_first_interface() {
+    let mut w = Wire::new(25);
+    let (mut a, mut b) = pair(&mut w, false);
+    let now = w.now;
+    for (side, extra) in [
+        (&mut a, ["[2001:db8::1]:4000", "192.0.2.99:4001"]),
+        (&mut b, ["[2001:db8::2]:5000", "198.51.100.99:5001"]),
+    ] {
+        for e in extra {
+            let addr: SocketAddr = e.parse().unwrap();
+            assert!(side.agent.add_host_address(now, addr));
+            side.extra.push(addr);
+        }
+        assert!(
+            !side.agent.add_host_address(now, side.addr),
+            "duplicate refused"
+        );
+    }
+    let cands = a.agent.local_candidates();
+    assert_eq!(cands.len(), 3);
+    // RFC 8445 §5.1.1.3: one foundation per base IP for host candidates.
+    let mut f: Vec<&str> = cands.iter().map(|c| c.foundation.as_str()).collect();
+    f.dedup();
+    assert_eq!(f.len(), 3);
+    let prio = |addr: &str| {
+        let addr: SocketAddr = addr.parse().unwrap();
+        cands.iter().find(|c| c.addr == addr).unwrap().priority
+    };
+    // IPv6 first, then the first IPv4 interface handed in, then the second.
+    assert!(prio("[2001:db8::1]:4000") > prio("192.0.2.1:4000"));
+    assert!(prio("192.0.2.1:4000") > prio("192.0.2.99:4001"));
+    signal(&mut w, &mut a, &mut b);
+    w.run(&mut a, &mut b, Duration::from_secs(8));
+    // Pairs only within a family: 2×2 IPv4 + 1×1 IPv6.
+    assert_eq!(a.agent.pairs().len(), 5);
+    let sel = a.agent.selected_pair().unwrap();
+    assert!(
+        sel.local.addr.is_ipv6() && sel.remote.addr.is_ipv6(),
+        "{sel:?}"
+    );
+    assert_eq!(a.agent.connection_state(), ConnectionState::Completed);
+    b.agent.send(w.now, b"over v6").unwrap();
+    w.run(&mut a, &mut b, Duration::from_secs(9));
+    assert_eq!(a.data, vec![b"over v6".to_vec()]);
+}
+
+#[test]
+fn a_better_pair_that_succeeds_later_is_nominated_in_its_turn() {
+    // The IPv6 path (the highest-priority pair) has 1.5 s of extra delay: the IPv4 pair is
+    // nominated after `nomination_delay`, then the IPv6 pair succeeds and takes over.
+    let mut w = Wire::new(25);
+    let (mut a, mut b) = pair(&mut w, false);
+    let now = w.now;
+    let a6: SocketAddr = "[2001:db8::1]:4000".parse().unwrap();
+    let b6: SocketAddr = "[2001:db8::2]:5000".parse().unwrap();
+    a.agent.add_host_address(now, a6);
+    a.extra.push(a6);
+    b.agent.add_host_address(now, b6);
+    b.extra.push(b6);
+    w.slow = vec![
+        (a6, Duration::from_millis(1500)),
+        (b6, Duration::from_millis(1500)),
+    ];
+    signal(&mut w, &mut a, &mut b);
+    w.run(&mut a, &mut b, Duration::from_secs(10));
+    for s in [&a, &b] {
+        let selected: Vec<(Duration, SocketAddr)> = s
+            .events
+            .iter()
+            .filter_map(|(t, e)| match e {
+                Event::SelectedPair { local, .. } => Some((*t, local.addr)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(selected.len(), 2, "{selected:?}");
+        assert!(
+            selected[0].1.is_ipv4() && selected[1].1.is_ipv6(),
+            "{selected:?}"
+        );
+        assert!(selected[0].0 < Duration::from_secs(1), "{selected:?}");
+    }
+    assert_eq!(a.agent.connection_state(), ConnectionState::Completed);
+    assert!(a.agent.selected_pair().unwrap().local.addr.is_ipv6());
 }

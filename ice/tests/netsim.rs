@@ -322,6 +322,28 @@ fn nat_matrix_outcomes_match_rfc4787_predictions() {
             if !ok {
                 failures.push(format!("{a:?}/{b:?} (seed {seed}): {outcome}"));
             }
+            // RFC 8445 §5.1.3: a public host's server-reflexive candidate equals its host
+            // candidate and is not signalled; behind an endpoint-independent NAT the STUN
+            // server and the TURN server (its Allocate's XOR-MAPPED-ADDRESS) see one mapping,
+            // kept once; behind a symmetric NAT they see two.
+            for (i, nat) in [a, b].into_iter().enumerate() {
+                let srflx = sim.peers[i]
+                    .agent
+                    .local_candidates()
+                    .iter()
+                    .filter(|c| c.kind == CandidateKind::ServerReflexive)
+                    .count();
+                let expected = match nat {
+                    Nat::None => 0,
+                    Nat::Symmetric => 2,
+                    _ => 1,
+                };
+                if srflx != expected {
+                    failures.push(format!(
+                        "{a:?}/{b:?} (seed {seed}): side {i} has {srflx} srflx"
+                    ));
+                }
+            }
         }
     }
     eprintln!("{report}");
