@@ -5,11 +5,13 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::io::{Read, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod dtls;
 mod sdp_summary;
 mod stun_decode;
 
@@ -35,6 +37,64 @@ enum Command {
     Stun {
         #[command(subcommand)]
         command: StunCommand,
+    },
+    /// DTLS 1.2 (RFC 6347): decode records, or run a client or server over UDP.
+    Dtls {
+        #[command(subcommand)]
+        command: DtlsCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct DtlsOptions {
+    /// SRTP profiles to offer or accept, OpenSSL names, colon-separated
+    /// (e.g. SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80).
+    #[arg(long)]
+    srtp_profiles: Option<String>,
+    /// PEM certificate (with --key); without both, a fresh ECDSA P-256 one is generated.
+    #[arg(long)]
+    cert: Option<PathBuf>,
+    /// PEM PKCS#8 private key of --cert.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// The peer certificate must match this fingerprint ("sha-256 AB:CD:..."); repeatable.
+    #[arg(long)]
+    expect_fingerprint: Vec<String>,
+}
+
+impl From<DtlsOptions> for dtls::Options {
+    fn from(o: DtlsOptions) -> Self {
+        dtls::Options {
+            srtp_profiles: o.srtp_profiles,
+            cert: o.cert,
+            key: o.key,
+            expect_fingerprint: o.expect_fingerprint,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum DtlsCommand {
+    /// Print the records of a datagram and its plaintext handshake messages.
+    Decode {
+        /// Hex of the datagram, or a file holding hex or raw bytes; `-` or nothing reads
+        /// standard input.
+        input: Option<String>,
+    },
+    /// Connect to a DTLS 1.2 server over UDP; print the negotiated parameters and the SRTP
+    /// keying material, then echo stdin to the peer and the peer to stdout.
+    Connect {
+        /// HOST:PORT of the server.
+        addr: SocketAddr,
+        #[command(flatten)]
+        options: DtlsOptions,
+    },
+    /// Accept one DTLS 1.2 client on HOST:PORT (with a cookie exchange); then as connect.
+    Listen {
+        /// HOST:PORT to bind.
+        addr: SocketAddr,
+        #[command(flatten)]
+        options: DtlsOptions,
     },
 }
 
@@ -113,6 +173,21 @@ fn read_stun_input(input: Option<&str>) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Dtls { command } => match command {
+            DtlsCommand::Decode { input } => {
+                let bytes = read_stun_input(input.as_deref())?;
+                let report = dtls::decode(&bytes)?;
+                std::io::stdout()
+                    .write_all(report.as_bytes())
+                    .map_err(|e| format!("cannot write: {e}"))
+            }
+            DtlsCommand::Connect { addr, options } => {
+                dtls::run(weft_dtls_srtp::Role::Client, addr, &options.into())
+            }
+            DtlsCommand::Listen { addr, options } => {
+                dtls::run(weft_dtls_srtp::Role::Server, addr, &options.into())
+            }
+        },
         Command::Stun {
             command:
                 StunCommand::Decode {

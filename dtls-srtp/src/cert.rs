@@ -112,7 +112,8 @@ impl CertDate {
     /// Does the date exist in the Gregorian calendar, in the years X.509 can carry
     /// (1950 to 9999, RFC 5280 §4.1.2.5)?
     pub fn is_valid(&self) -> bool {
-        let leap = self.year % 4 == 0 && (self.year % 100 != 0 || self.year % 400 == 0);
+        let leap = self.year.is_multiple_of(4)
+            && (!self.year.is_multiple_of(100) || self.year.is_multiple_of(400));
         let days = match self.month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,

@@ -218,7 +218,7 @@ impl Rng {
     /// A byte that is often one the grammar cares about.
     fn byte(&mut self) -> u8 {
         const INTERESTING: &[u8] = b"\0\r\n \t:=/;,~*-.0123456789aAzZvomt\x7f\x80\xc3\xa9\xe2\xff";
-        if self.next() % 2 == 0 {
+        if self.next().is_multiple_of(2) {
             INTERESTING[self.below(INTERESTING.len())]
         } else {
             self.next() as u8

@@ -410,7 +410,7 @@ impl<'a> StunAttribute<'a> for MessageIntegritySha256<'a> {
     const TYPE: u16 = MESSAGE_INTEGRITY_SHA256;
     fn decode(value: &'a [u8], _: &TransactionId) -> Result<Self, Error> {
         // RFC 8489 §14.6: at least 16 bytes, at most 32, a multiple of 4.
-        if (16..=32).contains(&value.len()) && value.len() % 4 == 0 {
+        if (16..=32).contains(&value.len()) && value.len().is_multiple_of(4) {
             Ok(MessageIntegritySha256(value))
         } else {
             Err(Error::InvalidAttribute {
@@ -719,7 +719,7 @@ impl<'a> UnknownAttributes<'a> {
 impl<'a> StunAttribute<'a> for UnknownAttributes<'a> {
     const TYPE: u16 = UNKNOWN_ATTRIBUTES;
     fn decode(value: &'a [u8], _: &TransactionId) -> Result<Self, Error> {
-        if value.len() % 2 == 0 {
+        if value.len().is_multiple_of(2) {
             Ok(UnknownAttributes(value))
         } else {
             Err(Error::InvalidAttribute {

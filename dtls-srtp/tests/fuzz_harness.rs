@@ -1,0 +1,80 @@
+//! The DTLS fuzz harnesses run here on the real Chromium datagrams, on seeded mutations of
+//! them and on random scripts, so the normal test run exercises them.
+
+// The virtual clock's origin is the one real clock read.
+#![allow(clippy::disallowed_methods)]
+
+use std::time::Instant;
+
+use weft_dtls_srtp::fuzzing;
+
+fn dtls_datagrams() -> Vec<Vec<u8>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures/wire/chromium_call_datagrams.txt"
+    );
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().nth(5))
+        .filter(|h| {
+            h.starts_with("16") || h.starts_with("14") || h.starts_with("15") || h.starts_with("17")
+        })
+        .map(|h| {
+            (0..h.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn parse_harness_on_chromium_dtls_and_mutations() {
+    let seeds = dtls_datagrams();
+    assert!(
+        seeds.len() >= 3,
+        "the ClientHello records and the ServerHello"
+    );
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for s in &seeds {
+        fuzzing::parse(s);
+        for _ in 0..200 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut m = s.clone();
+            let i = (x as usize) % m.len();
+            m[i] ^= (x >> 32) as u8 | 1;
+            m.truncate(((x >> 16) as usize % m.len()) + 1);
+            fuzzing::parse(&m);
+        }
+    }
+}
+
+#[test]
+fn endpoint_harness_on_chromium_hello_and_random_scripts() {
+    let seeds = dtls_datagrams();
+    for role in [0u8, 1] {
+        let mut script = vec![role];
+        for s in seeds.iter().take(6) {
+            script.extend_from_slice(&(s.len() as u16).to_be_bytes());
+            script.extend_from_slice(s);
+        }
+        fuzzing::endpoint(Instant::now(), &script);
+    }
+    let mut x: u64 = 0x243F_6A88_85A3_08D3;
+    for _ in 0..200 {
+        let len = 1 + (x as usize % 3000);
+        let script: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        fuzzing::endpoint(Instant::now(), &script);
+    }
+}
