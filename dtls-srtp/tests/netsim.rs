@@ -289,3 +289,61 @@ fn client_hello_flood_keeps_the_server_stateless() {
     assert_eq!(srv.poll_timeout(), Some(now + Duration::from_secs(30)));
     assert_eq!(srv.stats().retransmits, 0);
 }
+
+#[test]
+fn every_ecdsa_suite_and_srtp_profile_completes() {
+    use weft_dtls_srtp::crypto::CipherSuite;
+    use weft_dtls_srtp::SrtpProfile;
+    let suites = [
+        CipherSuite::EcdheEcdsaAes128GcmSha256,
+        CipherSuite::EcdheEcdsaAes256GcmSha384,
+        CipherSuite::EcdheEcdsaChacha20Poly1305Sha256,
+    ];
+    let profiles = [
+        SrtpProfile::Aes128CmSha1_80,
+        SrtpProfile::Aes128CmSha1_32,
+        SrtpProfile::AeadAes128Gcm,
+        SrtpProfile::AeadAes256Gcm,
+    ];
+    for (i, suite) in suites.iter().enumerate() {
+        for (j, profile) in profiles.iter().enumerate() {
+            let mut r = Run::new(
+                300 + (i * 4 + j) as u64,
+                LinkConfig::with_delay(Duration::from_millis(5)),
+                true,
+            );
+            // Only the client narrows its offer; the server picks from it.
+            let (mut client, server) = configs(true);
+            client.cipher_suites = vec![*suite];
+            client.srtp_profiles = vec![*profile];
+            let now = r.net.now();
+            r.sides[0].ep = Endpoint::new(now, client, [11; 32]);
+            r.sides[1].ep = Endpoint::new(now, server, [12; 32]);
+            r.run_for(Duration::from_secs(5));
+            let c = r.sides[1].outputs.iter().find_map(|o| match o {
+                Output::Connected(c) => Some(c.clone()),
+                _ => None,
+            });
+            let c = c.unwrap_or_else(|| panic!("{suite:?} {profile:?}: {:?}", r.sides[1].outputs));
+            assert_eq!(c.cipher_suite, *suite);
+            assert_eq!(c.srtp_profile, Some(*profile));
+            let len = profile.keying_material_len();
+            let k0 = r.sides[0]
+                .ep
+                .export_keying_material("EXTRACTOR-dtls_srtp", len);
+            assert_eq!(
+                k0,
+                r.sides[1]
+                    .ep
+                    .export_keying_material("EXTRACTOR-dtls_srtp", len)
+            );
+            assert_eq!(k0.map(|k| k.len()), Some(len));
+            r.sides[0].ep.send(b"x").unwrap();
+            r.run_for(Duration::from_secs(1));
+            assert!(
+                r.sides[1].outputs.contains(&Output::Data(b"x".to_vec())),
+                "{suite:?}"
+            );
+        }
+    }
+}
