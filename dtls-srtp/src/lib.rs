@@ -27,6 +27,7 @@
 pub mod cert;
 pub mod crypto;
 mod endpoint;
+pub mod srtp;
 pub mod wire;
 
 pub use endpoint::{Config, Connected, Endpoint, Error, Output, Role, SrtpProfile, Stats};

@@ -78,3 +78,25 @@ fn endpoint_harness_on_chromium_hello_and_random_scripts() {
         fuzzing::endpoint(Instant::now(), &script);
     }
 }
+
+#[test]
+fn srtp_unprotect_harness_on_random_packets() {
+    let mut x: u64 = 0x1234_5678_9abc_def1;
+    for i in 0..2000u32 {
+        let len = (x % 400) as usize;
+        let mut data = vec![(i % 4) as u8];
+        for _ in 0..len {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data.push(x as u8);
+        }
+        // Half of them look like RTP version 2.
+        if let Some(b) = data.get_mut(1) {
+            if i % 2 == 0 {
+                *b = 0x80 | (*b & 0x1f);
+            }
+        }
+        fuzzing::srtp_unprotect(&data);
+    }
+}
