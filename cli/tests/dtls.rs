@@ -10,19 +10,12 @@ fn weft() -> Command {
 }
 
 fn chromium_hex(n: usize) -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/wire/chromium_call_datagrams.txt"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().nth(5))
-        .filter(|h| h.starts_with("16fe"))
+    let d = weft_testkit::chromium_call_datagrams()
+        .into_iter()
+        .filter(|d| d.bytes.starts_with(&[0x16, 0xfe]))
         .nth(n)
-        .unwrap()
-        .to_owned()
+        .unwrap();
+    d.bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

@@ -17,21 +17,9 @@ use weft_dtls_srtp::wire::Reader;
 use weft_dtls_srtp::{Config, Endpoint, Output, Role};
 
 fn datagrams() -> Vec<Vec<u8>> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/wire/chromium_call_datagrams.txt"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().nth(5))
-        .map(|h| {
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                .collect()
-        })
+    weft_testkit::chromium_call_datagrams()
+        .into_iter()
+        .map(|d| d.bytes)
         .collect()
 }
 

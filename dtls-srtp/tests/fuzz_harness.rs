@@ -9,24 +9,11 @@ use std::time::Instant;
 use weft_dtls_srtp::fuzzing;
 
 fn dtls_datagrams() -> Vec<Vec<u8>> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/fixtures/wire/chromium_call_datagrams.txt"
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| l.split_whitespace().nth(5))
-        .filter(|h| {
-            h.starts_with("16") || h.starts_with("14") || h.starts_with("15") || h.starts_with("17")
-        })
-        .map(|h| {
-            (0..h.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                .collect()
-        })
+    // RFC 7983: DTLS records start with 20-23 (DTLS 1.3 unified headers, 0x2x, are not ours).
+    weft_testkit::chromium_call_datagrams()
+        .into_iter()
+        .map(|d| d.bytes)
+        .filter(|b| matches!(b.first(), Some(20..=23)))
         .collect()
 }
 

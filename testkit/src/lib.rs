@@ -114,3 +114,66 @@ pub fn start_coturn() -> Option<Coturn> {
         log,
     })
 }
+
+/// Hex digits (whitespace ignored) to bytes.
+///
+/// # Panics
+/// On an odd number of digits or a non-hex character: test data is wrong.
+pub fn hex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    assert!(digits.len().is_multiple_of(2), "odd number of hex digits");
+    digits
+        .chunks(2)
+        .map(|p| {
+            let text = std::str::from_utf8(p).unwrap_or("zz");
+            match u8::from_str_radix(text, 16) {
+                Ok(b) => b,
+                Err(_) => panic!("not hex: {text:?}"),
+            }
+        })
+        .collect()
+}
+
+/// One datagram of a captured call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Datagram {
+    /// Seconds since the first datagram.
+    pub time: f64,
+    /// Source address and port, as text.
+    pub src: String,
+    /// Destination address and port, as text.
+    pub dst: String,
+    /// The UDP payload.
+    pub bytes: Vec<u8>,
+}
+
+/// The datagrams of the real Chromium call in `../shared/fixtures/wire/` (ICE, DTLS,
+/// SRTP, SRTCP, SCTP), in capture order.
+///
+/// # Panics
+/// When the fixture is missing or malformed.
+pub fn chromium_call_datagrams() -> Vec<Datagram> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/fixtures/wire/chromium_call_datagrams.txt"
+    );
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => panic!("{path}: {e}"),
+    };
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            let [time, sa, sp, da, dp, payload] = f[..] else {
+                panic!("malformed fixture line: {l}");
+            };
+            Datagram {
+                time: time.parse().unwrap_or(0.0),
+                src: format!("{sa} {sp}"),
+                dst: format!("{da} {dp}"),
+                bytes: hex(payload),
+            }
+        })
+        .collect()
+}

@@ -364,14 +364,7 @@ impl Context {
 
     /// Sets the next SRTCP index a protecting context uses for `ssrc` (tests and rekeying).
     pub fn set_rtcp_index(&mut self, ssrc: u32, index: u32) -> Result<(), Error> {
-        let i = match self.stream_index(ssrc) {
-            Some(i) => i,
-            None => {
-                let s = self.new_stream(ssrc)?;
-                self.streams.push(s);
-                self.streams.len() - 1
-            }
-        };
+        let i = self.stream_or_insert(ssrc)?;
         if let Some(s) = self.streams.get_mut(i) {
             s.rtcp_index = index & 0x7fff_ffff;
         }
@@ -381,14 +374,7 @@ impl Context {
     /// Sets the rollover counter a context assumes for `ssrc` (RFC 3711 §3.3.1: a receiver
     /// joining late learns it out of band).
     pub fn set_roc(&mut self, ssrc: u32, roc: u32, last_seq: u16) -> Result<(), Error> {
-        let i = match self.stream_index(ssrc) {
-            Some(i) => i,
-            None => {
-                let s = self.new_stream(ssrc)?;
-                self.streams.push(s);
-                self.streams.len() - 1
-            }
-        };
+        let i = self.stream_or_insert(ssrc)?;
         if let Some(s) = self.streams.get_mut(i) {
             s.s_l = Some(u64::from(roc) << 16 | u64::from(last_seq));
         }
@@ -402,6 +388,16 @@ impl Context {
 
     fn stream_index(&self, ssrc: u32) -> Option<usize> {
         self.streams.iter().position(|s| s.ssrc == ssrc)
+    }
+
+    /// The stream of `ssrc`, created on first sight within the limit.
+    fn stream_or_insert(&mut self, ssrc: u32) -> Result<usize, Error> {
+        if let Some(i) = self.stream_index(ssrc) {
+            return Ok(i);
+        }
+        let s = self.new_stream(ssrc)?;
+        self.streams.push(s);
+        Ok(self.streams.len() - 1)
     }
 
     fn new_stream(&self, ssrc: u32) -> Result<Stream, Error> {
@@ -450,14 +446,7 @@ impl Context {
         if buf.len() < len + tag {
             return Err(Error::BufferTooSmall);
         }
-        let pos = match self.stream_index(ssrc) {
-            Some(i) => i,
-            None => {
-                let s = self.new_stream(ssrc)?;
-                self.streams.push(s);
-                self.streams.len() - 1
-            }
-        };
+        let pos = self.stream_or_insert(ssrc)?;
         let s_l = self.streams.get(pos).and_then(|s| s.s_l);
         // The sender's index follows its own sequence numbers (RFC 3711 §3.3.1).
         let index = Self::estimate(s_l, seq);
@@ -526,11 +515,7 @@ impl Context {
         // Authenticated: now the state moves.
         let i = match pos {
             Some(i) => i,
-            None => {
-                let s = self.new_stream(ssrc)?;
-                self.streams.push(s);
-                self.streams.len() - 1
-            }
+            None => self.stream_or_insert(ssrc)?,
         };
         if let Some(s) = self.streams.get_mut(i) {
             s.replay.mark(index);
@@ -551,14 +536,7 @@ impl Context {
             return Err(Error::BufferTooSmall);
         }
         let ssrc = be32(buf, 4);
-        let pos = match self.stream_index(ssrc) {
-            Some(i) => i,
-            None => {
-                let s = self.new_stream(ssrc)?;
-                self.streams.push(s);
-                self.streams.len() - 1
-            }
-        };
+        let pos = self.stream_or_insert(ssrc)?;
         let index = self.streams.get(pos).map_or(0, |s| s.rtcp_index);
         if index >= 0x8000_0000 {
             return Err(Error::IndexExhausted);
@@ -636,11 +614,7 @@ impl Context {
         }
         let i = match pos {
             Some(i) => i,
-            None => {
-                let s = self.new_stream(ssrc)?;
-                self.streams.push(s);
-                self.streams.len() - 1
-            }
+            None => self.stream_or_insert(ssrc)?,
         };
         if let Some(s) = self.streams.get_mut(i) {
             s.rtcp_replay.mark(u64::from(index));
