@@ -1111,6 +1111,18 @@ impl Endpoint {
                 self.connected();
                 Ok(())
             }
+            (_, State::Connected, msg::CLIENT_HELLO | msg::HELLO_REQUEST) => {
+                // RFC 5746 §4.2/§4.4 and WebRTC (RFC 8827 §6.5): renegotiation is refused
+                // with a warning no_renegotiation alert; the connection goes on.
+                let mut d = Vec::new();
+                if self
+                    .write_record(&mut d, ContentType::Alert, &[1, 100])
+                    .is_ok()
+                {
+                    self.out.push_back(Output::Transmit(d));
+                }
+                Ok(())
+            }
             (_, State::Connected, _) => Ok(()),
             _ => Err(Error::Unexpected("handshake message out of order")),
         }

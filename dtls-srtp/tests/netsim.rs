@@ -347,3 +347,38 @@ fn every_ecdsa_suite_and_srtp_profile_completes() {
         }
     }
 }
+
+#[test]
+fn renegotiation_is_refused_with_a_warning_and_the_connection_goes_on() {
+    use weft_dtls_srtp::wire::handshake::{msg, Fragment};
+    use weft_dtls_srtp::wire::record::{ContentType, Record};
+    let mut r = Run::new(21, LinkConfig::with_delay(Duration::from_millis(5)), true);
+    r.run_for(Duration::from_secs(2));
+    assert!(r.connected(0) && r.connected(1));
+    // An unauthenticated (epoch 0) ClientHello after the handshake: the server ignores it
+    // as a stray retransmission or answers no_renegotiation; either way no new handshake.
+    let mut frag = Vec::new();
+    Fragment::write(&mut frag, msg::CLIENT_HELLO, 4, 50, 0, &[254, 253, 0, 0]);
+    let mut d = Vec::new();
+    Record::write(&mut d, ContentType::Handshake, [254, 253], 0, 99, &frag);
+    let now = r.net.now();
+    r.sides[1].ep.handle_input(now, &d);
+    while let Some(o) = r.sides[1].ep.poll_output() {
+        let Output::Transmit(t) = o else {
+            panic!("{o:?}")
+        };
+        let rec = Record::parse_all(&t).next().unwrap().unwrap();
+        assert_eq!(
+            rec.content_type,
+            ContentType::Alert,
+            "only an alert, never a ServerHello"
+        );
+        assert_eq!(rec.epoch, 1);
+    }
+    assert!(r.sides[1].ep.is_connected());
+    r.sides[0].ep.send(b"still").unwrap();
+    r.run_for(Duration::from_secs(1));
+    assert!(r.sides[1]
+        .outputs
+        .contains(&Output::Data(b"still".to_vec())));
+}
