@@ -336,6 +336,8 @@ pub struct Endpoint {
     pending_client_kx: Option<(Vec<u8>, Vec<u8>)>,
     /// Record sequence number of the last ClientHello seen before the cookie round trip.
     hello_record_seq: u64,
+    /// The last flight was already re-sent for the datagram being handled.
+    resent: bool,
     transcript: Vec<u8>,
     master: Option<[u8; 48]>,
     send_msg_seq: u16,
@@ -387,6 +389,7 @@ impl Endpoint {
             cert_requested: false,
             pending_client_kx: None,
             hello_record_seq: 0,
+            resent: false,
             transcript: Vec::new(),
             master: None,
             send_msg_seq: 0,
@@ -516,6 +519,7 @@ impl Endpoint {
         if matches!(self.state, State::Failed | State::Closed) {
             return;
         }
+        self.resent = false;
         for rec in Record::parse_all(datagram) {
             let Ok(rec) = rec else {
                 // RFC 6347 §4.1.2.7: drop the rest of a malformed datagram.
@@ -661,7 +665,9 @@ impl Endpoint {
             if f.message_seq < self.recv_msg_seq {
                 // RFC 6347 §4.2.4: the peer retransmitted its previous flight: ours was
                 // lost; send it again (at most once per timer period is plenty here).
-                if !self.flight.is_empty() && self.state != State::ExpectHello {
+                if !self.flight.is_empty() && self.state != State::ExpectHello && !self.resent {
+                    // Once per received datagram, not once per repeated message.
+                    self.resent = true;
                     self.stats.retransmits += 1;
                     self.send_flight_now();
                 }
@@ -818,6 +824,10 @@ impl Endpoint {
         // The cookie proves the address: from here on there is state.
         self.recv_msg_seq = seq.wrapping_add(1);
         self.send_msg_seq = seq;
+        // RFC 6347 §4.2.1: the HelloVerifyRequest echoed the hello's record number; our
+        // records continue from the cookie hello's, so the client's replay window never
+        // sees record 0 twice.
+        self.write_seq[0] = self.write_seq[0].max(self.hello_record_seq);
         self.started = Some(now);
         self.client_random = ch.random;
         // RFC 6347 §4.2.1: the ClientHello with the cookie starts the transcript.
