@@ -1341,8 +1341,16 @@ impl Endpoint {
                 .write_cipher
                 .as_ref()
                 .ok_or(Error::Unexpected("no write keys"))?;
-            let frag = c.seal(epoch, seq, ct.to_u8(), DTLS_1_2, plain)?;
-            Record::write(out, ct, DTLS_1_2, epoch, seq, &frag);
+            // The header first, the protected fragment sealed straight behind it, then the
+            // length filled in: no intermediate buffer.
+            let start = out.len();
+            Record::write(out, ct, DTLS_1_2, epoch, seq, &[]);
+            c.seal_append(epoch, seq, ct.to_u8(), DTLS_1_2, plain, out)?;
+            let len = u16::try_from(out.len() - start - HEADER_LEN)
+                .map_err(|_| Error::Crypto("record too long".into()))?;
+            if let Some(l) = out.get_mut(start + HEADER_LEN - 2..start + HEADER_LEN) {
+                l.copy_from_slice(&len.to_be_bytes());
+            }
         }
         Ok(())
     }
