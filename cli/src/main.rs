@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod dtls;
+mod rtp_decode;
 mod sdp_summary;
 mod stun_decode;
 
@@ -38,6 +39,16 @@ enum Command {
         #[command(subcommand)]
         command: StunCommand,
     },
+    /// RTP packets (RFC 3550, RFC 8285).
+    Rtp {
+        #[command(subcommand)]
+        command: RtpCommand,
+    },
+    /// RTCP compound packets (RFC 3550, RFC 4585, RFC 5104).
+    Rtcp {
+        #[command(subcommand)]
+        command: RtcpCommand,
+    },
     /// DTLS 1.2 (RFC 6347): decode records, or run a client or server over UDP.
     Dtls {
         #[command(subcommand)]
@@ -60,6 +71,30 @@ struct DtlsOptions {
     /// The peer certificate must match this fingerprint ("sha-256 AB:CD:..."); repeatable.
     #[arg(long)]
     expect_fingerprint: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum RtpCommand {
+    /// Print the header, CSRCs, extension elements (typed by --extmap ID=URI, or by
+    /// Chromium's default ids) and payload size of an RTP packet.
+    Decode {
+        /// Hex of the packet, or a file holding hex or raw bytes; `-` or nothing reads
+        /// standard input.
+        input: Option<String>,
+        /// An `a=extmap` mapping, ID=URI; repeatable.
+        #[arg(long)]
+        extmap: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RtcpCommand {
+    /// Print every packet of an RTCP compound.
+    Decode {
+        /// Hex of the compound, or a file holding hex or raw bytes; `-` or nothing reads
+        /// standard input.
+        input: Option<String>,
+    },
 }
 
 impl From<DtlsOptions> for dtls::Options {
@@ -173,6 +208,32 @@ fn read_stun_input(input: Option<&str>) -> Result<Vec<u8>, String> {
 
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
+        Command::Rtp {
+            command: RtpCommand::Decode { input, extmap },
+        } => {
+            let bytes = read_stun_input(input.as_deref())?;
+            let map = extmap
+                .iter()
+                .map(|e| {
+                    let (id, uri) = e.split_once('=').ok_or(format!("{e:?}: want ID=URI"))?;
+                    let id = id.parse::<u8>().map_err(|_| format!("{e:?}: bad id"))?;
+                    Ok((id, uri.to_owned()))
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+            let out = rtp_decode::rtp(&bytes, &map)?;
+            std::io::stdout()
+                .write_all(out.as_bytes())
+                .map_err(|e| format!("cannot write: {e}"))
+        }
+        Command::Rtcp {
+            command: RtcpCommand::Decode { input },
+        } => {
+            let bytes = read_stun_input(input.as_deref())?;
+            let out = rtp_decode::rtcp(&bytes)?;
+            std::io::stdout()
+                .write_all(out.as_bytes())
+                .map_err(|e| format!("cannot write: {e}"))
+        }
         Command::Dtls { command } => match command {
             DtlsCommand::Decode { input } => {
                 let bytes = read_stun_input(input.as_deref())?;

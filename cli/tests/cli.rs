@@ -107,3 +107,38 @@ fn fmt_prints_canonical_text() {
     assert_eq!(code, 0);
     assert_eq!(out, original);
 }
+
+#[test]
+fn rtp_and_rtcp_decode() {
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args([
+            "rtp",
+            "decode",
+            "906f0001000000640000abcdbede00013201020300",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("RTP pt 111 seq 1 ts 100 ssrc 0x0000abcd"),
+        "{text}"
+    );
+    assert!(text.contains("id 3: 010203"), "{text}");
+    assert!(text.contains("transport_cc: None"), "{text}");
+    let out = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["rtcp", "decode", "81ce000200000005 00000006"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("Pli { sender: 5, media: 6 }"), "{text}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["rtp", "decode", "40000000"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}

@@ -1,0 +1,58 @@
+//! # weft-rtp
+//!
+//! RTP and RTCP for WebRTC: a validated zero-copy RTP view and a writer into caller buffers
+//! ([`packet`]), RFC 8285 header extensions with typed values for the ones WebRTC uses
+//! ([`ext`]), RTCP compound packets as typed views and builders for receiver feedback
+//! ([`rtcp`]). Sans-IO, no allocation on the RTP parse path.
+//!
+//! Not here yet (issue 7 continues): packetizers and depacketizers, the sample builder and
+//! jitter buffer, NACK generation and response, RTX, receiver statistics.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![warn(missing_docs)]
+
+pub mod ext;
+pub mod packet;
+pub mod rtcp;
+
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
+pub use packet::{write_rtp, RtpHeader, RtpPacket};
+
+/// Why bytes are not a valid RTP or RTCP packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// Shorter than its headers say.
+    TooShort,
+    /// Version other than 2 (RFC 3550 §5.1).
+    BadVersion(u8),
+    /// The header extension runs past the packet.
+    BadExtensionLength,
+    /// The padding count is zero or larger than the payload (RFC 3550 §5.1).
+    BadPadding,
+    /// A field value the writer cannot encode.
+    BadValue,
+    /// The output buffer is too small.
+    BufferTooSmall,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::TooShort => f.write_str("packet too short"),
+            Error::BadVersion(v) => write!(f, "RTP version {v}, not 2"),
+            Error::BadExtensionLength => f.write_str("header extension runs past the packet"),
+            Error::BadPadding => f.write_str("bad padding count"),
+            Error::BadValue => f.write_str("field value out of range"),
+            Error::BufferTooSmall => f.write_str("output buffer too small"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
