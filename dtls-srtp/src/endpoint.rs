@@ -1159,6 +1159,11 @@ impl Endpoint {
         ))?;
         self.flight.clear();
         if self.cert_requested {
+            // RFC 5246 §7.4.8: CertificateVerify must use a scheme the server listed.
+            let scheme = self.config.certificate.signature_scheme();
+            if !self.peer_schemes.is_empty() && !self.peer_schemes.contains(&scheme) {
+                return Err(Error::NoCommon("signature scheme for CertificateVerify"));
+            }
             let cert = hs::emit_certificate(Some(self.config.certificate.der()));
             self.queue_message(0, msg::CERTIFICATE, cert);
         }
