@@ -129,9 +129,9 @@ pub fn summary(sd: &SessionDescription<'_>) -> String {
                 let params: Vec<String> = f
                     .parameters
                     .iter()
-                    .map(|p| match &p.value {
-                        Some(v) => format!("{}={v}", p.key),
-                        None => p.key.to_string(),
+                    .map(|(key, value)| match value {
+                        Some(v) => format!("{key}={v}"),
+                        None => key.to_string(),
                     })
                     .collect();
                 let _ = write!(line, "  fmtp {}", params.join(";"));

@@ -423,9 +423,14 @@ impl<'a> Fmtp<'a> {
     /// The value of `key=value`; `Some("")` for `key=`, `None` when absent or bare.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.parameters
-            .iter()
-            .find(|p| p.key.eq_ignore_ascii_case(key))
-            .and_then(|p| p.value.as_deref())
+            .as_str()
+            .split(';')
+            .find_map(|p| match p.split_once('=') {
+                Some((k, v)) if k.eq_ignore_ascii_case(key) => Some(Some(v)),
+                None if p.eq_ignore_ascii_case(key) => Some(None),
+                _ => None,
+            })
+            .flatten()
     }
 
     fn get_num<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
@@ -490,9 +495,9 @@ impl<'a> Fmtp<'a> {
     /// The bare values (no `=`), such as RED's `111/111` or telephone-event's `0-15`.
     pub fn bare_values(&self) -> impl Iterator<Item = &str> {
         self.parameters
-            .iter()
-            .filter(|p| p.value.is_none())
-            .map(|p| p.key.as_ref())
+            .as_str()
+            .split(';')
+            .filter(|p| !p.is_empty() && !p.contains('='))
     }
 }
 
@@ -518,10 +523,7 @@ impl Address<'_> {
 impl Candidate<'_> {
     /// An extension value by name, e.g. `generation`, `network-id`, `ufrag`.
     pub fn extension(&self, name: &str) -> Option<&str> {
-        self.extensions
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_ref())
+        self.extensions.get(name)
     }
 
     /// Detaches the candidate from the text it was parsed from.

@@ -47,6 +47,7 @@
 
 mod error;
 mod jsep;
+mod lists;
 mod model;
 mod owned;
 mod parse;
@@ -57,6 +58,7 @@ pub mod fuzzing;
 
 pub use error::{ErrorKind, ParseError};
 pub use jsep::{Codec, IceCredentials};
+pub use lists::{CandidateExtensionIter, FmtpParameterIter};
 pub use model::*;
 pub use parse::{parse_attribute, parse_candidate, parse_with, Limits};
 

@@ -349,8 +349,20 @@ pub struct Rtpmap<'a> {
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Fmtp<'a> {
     pub payload_type: u8,
-    pub parameters: Vec<FmtpParameter<'a>>,
+    pub parameters: FmtpParameters<'a>,
 }
+
+/// The `;`-separated parameters of an `a=fmtp` line, or the restrictions of an `a=rid` line
+/// (RFC 8866 §6.15, RFC 8851 §10), in order.
+///
+/// Kept as their canonical text, each `key=value` or bare value joined by `;` without
+/// spaces, so that parsing borrows one slice of the line instead of building a list (a
+/// Chromium offer has two dozen fmtp lines). [`iter`](Self::iter) reads the items; build a
+/// list with `collect()`, `From<Vec<FmtpParameter>>` or [`push`](Self::push). Two lists are
+/// equal exactly when their items are. Serialized (feature `serde`) as a list of
+/// [`FmtpParameter`]s.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FmtpParameters<'a>(pub(crate) Str<'a>);
 
 /// One `;`-separated fmtp parameter: `key=value`, or a bare value such as RED's
 /// `111/111` or telephone-event's `0-15`.
@@ -417,8 +429,11 @@ pub struct Rid<'a> {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
     pub payload_types: Vec<u8>,
     /// `max-width=1280`, `max-fps=30`, ... in order.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
-    pub restrictions: Vec<FmtpParameter<'a>>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(skip_serializing_if = "FmtpParameters::is_empty")
+    )]
+    pub restrictions: FmtpParameters<'a>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -473,9 +488,23 @@ pub struct Candidate<'a> {
     #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Option::is_none"))]
     pub tcp_type: Option<TcpType>,
     /// Extension pairs such as `generation 0`, `network-id 1`, `ufrag abcd`, in order.
-    #[cfg_attr(feature = "serde", serde(skip_serializing_if = "Vec::is_empty"))]
-    pub extensions: Vec<(Str<'a>, Str<'a>)>,
+    #[cfg_attr(
+        feature = "serde",
+        serde(skip_serializing_if = "CandidateExtensions::is_empty")
+    )]
+    pub extensions: CandidateExtensions<'a>,
 }
+
+/// The extension pairs of a candidate after the typed ones (RFC 8839 §5.1
+/// `extension-att-name SP extension-att-value`), in order.
+///
+/// Kept as their canonical text, names and values joined by single spaces, so that parsing
+/// borrows one slice of the line instead of building a list. [`iter`](Self::iter) reads the
+/// `(name, value)` pairs; build a list with `collect()` or [`push`](Self::push). Two lists
+/// are equal exactly when their pairs are. Serialized (feature `serde`) as a list of
+/// `[name, value]` pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CandidateExtensions<'a>(pub(crate) Str<'a>);
 
 /// Candidate transport; matched case-insensitively and written in lower case, as browsers
 /// write it.

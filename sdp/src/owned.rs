@@ -37,10 +37,17 @@ impl<T: IntoStatic> IntoStatic for Box<T> {
     }
 }
 
-impl<A: IntoStatic, B: IntoStatic> IntoStatic for (A, B) {
-    type Static = (A::Static, B::Static);
+impl IntoStatic for FmtpParameters<'_> {
+    type Static = FmtpParameters<'static>;
     fn into_static(self) -> Self::Static {
-        (self.0.into_static(), self.1.into_static())
+        self.into_owned()
+    }
+}
+
+impl IntoStatic for CandidateExtensions<'_> {
+    type Static = CandidateExtensions<'static>;
+    fn into_static(self) -> Self::Static {
+        self.into_owned()
     }
 }
 
@@ -134,7 +141,6 @@ detach_struct!(MsidSemantic { semantic, identifiers } copy {});
 detach_struct!(Msid { stream, track } copy {});
 detach_struct!(Rtpmap { encoding } copy { payload_type, clock_rate, channels });
 detach_struct!(Fmtp { parameters } copy { payload_type });
-detach_struct!(FmtpParameter { key, value } copy {});
 detach_struct!(RtcpFb { kind, parameter } copy { payload_type });
 detach_struct!(Extmap { uri, attributes } copy { id, direction });
 detach_struct!(SsrcAttribute { attribute, value } copy { ssrc });

@@ -792,21 +792,30 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
         related_address: None,
         related_port: None,
         tcp_type: None,
-        extensions: Vec::new(),
+        extensions: CandidateExtensions::new(),
     };
+    // The extensions are borrowed as one slice when they are contiguous, as browsers write
+    // them (after `raddr`, `rport` and `tcptype`); otherwise they are copied out one by one.
+    let mut ext_start: Option<&str> = None;
+    let mut ext_end = r;
+    let mut copied: Option<String> = None;
     while !r.is_empty() {
-        let (rest, _) = sp(r)?;
-        let (rest, name) = expect("an extension name", token)(rest)?;
+        let (item, _) = sp(r)?;
+        let (rest, name) = expect("an extension name", token)(item)?;
         let (rest, _) = sp(rest)?;
         let value_at = rest;
         // RFC 8839 §5.1: extension-att-value = *VCHAR
         let (rest, value) = expect("an extension value", non_ws)(rest)?;
-        match name {
+        let typed = match name {
             "raddr" if cand.related_address.is_none() => {
-                cand.related_address = Some(address(value))
+                cand.related_address = Some(address(value));
+                true
             }
             "rport" if cand.related_port.is_none() => match value.parse::<u16>() {
-                Ok(p) if value.bytes().all(|c| c.is_ascii_digit()) => cand.related_port = Some(p),
+                Ok(p) if value.bytes().all(|c| c.is_ascii_digit()) => {
+                    cand.related_port = Some(p);
+                    true
+                }
                 _ => return fail(value_at, "a port (0-65535)"),
             },
             "tcptype" if cand.tcp_type.is_none() => {
@@ -815,16 +824,37 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
                     "passive" => TcpType::Passive,
                     "so" => TcpType::SimultaneousOpen,
                     _ => return fail(value_at, "`active`, `passive` or `so`"),
-                })
+                });
+                true
             }
-            _ => {
-                if cand.extensions.capacity() == 0 {
-                    cand.extensions.reserve_exact(2);
-                }
-                cand.extensions.push((b(name), b(value)));
+            _ => false,
+        };
+        match (typed, ext_start, &mut copied) {
+            (false, None, _) => {
+                ext_start = Some(item);
+                ext_end = rest;
             }
+            (false, Some(_), None) => ext_end = rest,
+            (false, Some(_), Some(out)) => {
+                out.push(' ');
+                out.push_str(name);
+                out.push(' ');
+                out.push_str(value);
+            }
+            (true, Some(start), None) => {
+                // A typed field after an extension: copy what was borrowed so far.
+                let so_far = start.get(..start.len() - ext_end.len()).unwrap_or_default();
+                copied = Some(so_far.to_owned());
+            }
+            (true, _, _) => {}
         }
         r = rest;
+    }
+    if let Some(start) = ext_start {
+        cand.extensions = CandidateExtensions::from_canonical(match copied {
+            Some(out) => Cow::Owned(out),
+            None => b(start.get(..start.len() - ext_end.len()).unwrap_or_default()),
+        });
     }
     Ok((r, cand))
 }
@@ -907,24 +937,27 @@ fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
 }
 
 /// `;`-separated parameters, each `key=value` or a bare value. Spaces after a `;` are
-/// skipped, and so is an empty last parameter.
-fn parameters(i: &str) -> R<'_, Vec<FmtpParameter<'_>>> {
-    let mut params = Vec::with_capacity(4);
+/// skipped, and so is an empty last parameter: such text is written out in canonical form;
+/// canonical text (all that browsers write) is borrowed as it is.
+fn parameters(i: &str) -> R<'_, FmtpParameters<'_>> {
     let mut r = i;
+    let mut canonical = true;
+    let mut first = true;
     loop {
-        r = r.trim_start_matches(' ');
-        if r.is_empty() && !params.is_empty() {
+        let trimmed = r.trim_start_matches(' ');
+        canonical &= trimmed.len() == r.len();
+        r = trimmed;
+        if r.is_empty() && !first {
+            // An empty last parameter: `a=1;` or `a=1; `.
+            canonical = false;
             break;
         }
-        let (rest, key) = expect("a parameter", take1(&PARAM_KEY))(r)?;
-        let (rest, value) = match rest.strip_prefix('=') {
-            Some(rest) => {
-                let (rest, v) = take0(&PARAM_VALUE)(rest)?;
-                (rest, Some(b(v)))
-            }
-            None => (rest, None),
+        first = false;
+        let (rest, _key) = expect("a parameter", take1(&PARAM_KEY))(r)?;
+        let rest = match rest.strip_prefix('=') {
+            Some(rest) => take0(&PARAM_VALUE)(rest)?.0,
+            None => rest,
         };
-        params.push(FmtpParameter { key: b(key), value });
         match rest.strip_prefix(';') {
             Some(rest) => r = rest,
             None => {
@@ -933,7 +966,25 @@ fn parameters(i: &str) -> R<'_, Vec<FmtpParameter<'_>>> {
             }
         }
     }
-    Ok((r, params))
+    let text = i.get(..i.len() - r.len()).unwrap_or_default();
+    let text = if canonical {
+        Cow::Borrowed(text)
+    } else {
+        // Keys hold no space, `;` or `=`, values no `;`: splitting the validated text at
+        // `;` and trimming the spaces before each key gives the items back.
+        let mut out = String::with_capacity(text.len());
+        for item in text.split(';').map(|p| p.trim_start_matches(' ')) {
+            if item.is_empty() {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push(';');
+            }
+            out.push_str(item);
+        }
+        Cow::Owned(out)
+    };
+    Ok((r, FmtpParameters::from_canonical(text)))
 }
 
 // RFC 8866 §6.15: a=fmtp:<format> <format specific parameters>
@@ -1047,7 +1098,7 @@ fn rid(i: &str) -> R<'_, Rid<'_>> {
         id: b(id),
         direction,
         payload_types: Vec::new(),
-        restrictions: Vec::new(),
+        restrictions: FmtpParameters::new(),
     };
     let Some(mut r) = r.strip_prefix(' ') else {
         return Ok((r, rid));

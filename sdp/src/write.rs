@@ -166,18 +166,6 @@ impl W<'_> {
         self.s(d.as_str())
     }
 
-    fn parameters(&mut self, params: &[FmtpParameter<'_>]) {
-        for (k, p) in params.iter().enumerate() {
-            if k > 0 {
-                self.c(';');
-            }
-            self.s(&p.key);
-            if let Some(v) = &p.value {
-                self.c('=').s(v);
-            }
-        }
-    }
-
     fn rid_direction(&mut self, d: RidDirection) -> &mut Self {
         self.s(d.as_str())
     }
@@ -197,8 +185,8 @@ impl W<'_> {
         if let Some(t) = c.tcp_type {
             self.s(" tcptype ").s(t.as_str());
         }
-        for (k, v) in &c.extensions {
-            self.c(' ').s(k).c(' ').s(v);
+        if !c.extensions.is_empty() {
+            self.c(' ').s(c.extensions.as_str());
         }
     }
 
@@ -235,7 +223,7 @@ impl W<'_> {
             }
             Attribute::Fmtp(f) => {
                 self.s("fmtp:").n(f.payload_type).c(' ');
-                self.parameters(&f.parameters);
+                self.s(f.parameters.as_str());
             }
             Attribute::RtcpFb(f) => {
                 self.s("rtcp-fb:");
@@ -290,7 +278,7 @@ impl W<'_> {
                         self.c(';');
                     }
                 }
-                self.parameters(&r.restrictions);
+                self.s(r.restrictions.as_str());
             }
             Attribute::Simulcast(s) => {
                 self.s("simulcast:");

@@ -547,11 +547,7 @@ fn rids_and_simulcast() {
     let m = &sd.media[0];
     let rid = m.rids().next().unwrap();
     assert_eq!(rid.payload_types, [96, 97]);
-    let restrictions: Vec<_> = rid
-        .restrictions
-        .iter()
-        .map(|p| (p.key.as_ref(), p.value.as_deref()))
-        .collect();
+    let restrictions: Vec<_> = rid.restrictions.iter().collect();
     assert_eq!(
         restrictions,
         [("max-width", Some("1280")), ("max-fps", Some("30"))]
@@ -647,11 +643,7 @@ fn candidates_with_tcptype_and_extensions() {
     for (k, c) in cands.iter().enumerate() {
         assert_eq!(c.kind, CandidateType::Host);
         assert_eq!((c.related_address.clone(), c.related_port), (None, None));
-        let exts: Vec<_> = c
-            .extensions
-            .iter()
-            .map(|(n, v)| (n.as_ref(), v.as_ref()))
-            .collect();
+        let exts: Vec<_> = c.extensions.iter().collect();
         let network = if k % 2 == 0 { "1" } else { "2" };
         assert_eq!(exts, [("generation", "0"), ("network-id", network)]);
         assert_eq!(c.extension("network-id"), Some(network));
@@ -763,7 +755,7 @@ fn building_a_description_writes_exact_text() {
         related_address: None,
         related_port: None,
         tcp_type: None,
-        extensions: vec![("generation".into(), "0".into())],
+        extensions: [("generation", "0")].into_iter().collect(),
     };
     let relay = Candidate {
         foundation: "2".into(),
@@ -776,7 +768,7 @@ fn building_a_description_writes_exact_text() {
         related_address: Some(ip("192.0.2.1")),
         related_port: Some(50000),
         tcp_type: Some(TcpType::Passive),
-        extensions: Vec::new(),
+        extensions: CandidateExtensions::new(),
     };
     let sd = SessionDescription::new(4611686018427387903, 2)
         .with_attribute(Attribute::Group(Group {
@@ -812,16 +804,9 @@ fn building_a_description_writes_exact_text() {
             }))
             .with_attribute(Attribute::Fmtp(Fmtp {
                 payload_type: 111,
-                parameters: vec![
-                    FmtpParameter {
-                        key: "minptime".into(),
-                        value: Some("10".into()),
-                    },
-                    FmtpParameter {
-                        key: "useinbandfec".into(),
-                        value: Some("1".into()),
-                    },
-                ],
+                parameters: [("minptime", Some("10")), ("useinbandfec", Some("1"))]
+                    .into_iter()
+                    .collect(),
             }))
             .with_attribute(Attribute::RtcpFb(RtcpFb {
                 payload_type: Some(111),
@@ -917,4 +902,51 @@ fn new_uses_the_jsep_defaults() {
     assert_eq!(m.connections[0].address, ip("0.0.0.0"));
     assert_eq!(m.mid(), None);
     assert!(m.attributes.is_empty());
+}
+
+#[test]
+fn lists_in_other_spellings_read_the_same_and_write_canonically() {
+    // Spaces after `;` and an empty last parameter, which the parser accepts; typed candidate
+    // fields after extensions. Both are kept in canonical form and written so.
+    let text = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+                m=video 9 UDP/TLS/RTP/SAVPF 96\r\n\
+                a=fmtp:96  a=1; b;c=x y;\r\n\
+                a=rid:r send pt=96;max-width=1280; max-fps=30; \r\n\
+                a=candidate:1 1 udp 1 192.0.2.1 9 typ srflx generation 0 raddr 10.0.0.1 \
+                network-id 2 rport 5 ufrag ab\r\n";
+    let sd = parse(text);
+    let m = &sd.media[0];
+    let fmtp = m.codecs().next().unwrap().fmtp().unwrap();
+    assert_eq!(
+        fmtp.parameters.iter().collect::<Vec<_>>(),
+        [("a", Some("1")), ("b", None), ("c", Some("x y"))]
+    );
+    assert_eq!(
+        (fmtp.get("c"), fmtp.get("b"), fmtp.get("d")),
+        (Some("x y"), None, None)
+    );
+    assert_eq!(fmtp.bare_values().collect::<Vec<_>>(), ["b"]);
+    let rid = m.rids().next().unwrap();
+    assert_eq!(rid.restrictions.as_str(), "max-width=1280;max-fps=30");
+    let c = m.candidates().next().unwrap();
+    assert_eq!(
+        (c.related_address.clone(), c.related_port),
+        (Some(ip("10.0.0.1")), Some(5))
+    );
+    assert_eq!(
+        c.extensions.iter().collect::<Vec<_>>(),
+        [("generation", "0"), ("network-id", "2"), ("ufrag", "ab")]
+    );
+    assert_eq!(c.extensions.len(), 3);
+    let written = sd.to_sdp_string();
+    assert!(written.contains("a=fmtp:96 a=1;b;c=x y\r\n"), "{written}");
+    assert!(
+        written.contains("a=rid:r send pt=96;max-width=1280;max-fps=30\r\n"),
+        "{written}"
+    );
+    assert!(
+        written.contains("typ srflx raddr 10.0.0.1 rport 5 generation 0 network-id 2 ufrag ab\r\n"),
+        "{written}"
+    );
+    assert_eq!(parse(&written), sd);
 }

@@ -358,7 +358,7 @@ fn candidate() -> impl Strategy<Value = Candidate<'static>> {
                 related_address,
                 related_port,
                 tcp_type,
-                extensions,
+                extensions: extensions.into(),
             },
         )
 }
@@ -427,7 +427,7 @@ fn attribute() -> impl Strategy<Value = Attribute<'static>> {
             .prop_map(|(payload_type, parameters)| {
                 Attribute::Fmtp(Fmtp {
                     payload_type,
-                    parameters,
+                    parameters: parameters.into(),
                 })
             })
             .boxed(),
@@ -488,7 +488,7 @@ fn attribute() -> impl Strategy<Value = Attribute<'static>> {
                         id,
                         direction,
                         payload_types,
-                        restrictions,
+                        restrictions: restrictions.into(),
                     }
                     .into(),
                 )
