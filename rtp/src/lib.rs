@@ -3,10 +3,10 @@
 //! RTP and RTCP for WebRTC: a validated zero-copy RTP view and a writer into caller buffers
 //! ([`packet`]), RFC 8285 header extensions with typed values for the ones WebRTC uses
 //! ([`ext`]), RTCP compound packets as typed views and builders for receiver feedback
-//! ([`rtcp`]), packetizers and depacketizers for Opus, G.711, G.722 and VP8
+//! ([`rtcp`]), packetizers and depacketizers for Opus, G.711, G.722, VP8 and H.264
 //! ([`codec`]). Sans-IO, no allocation on the RTP parse path.
 //!
-//! Not here yet (issue 7 continues): H.264, VP9, H.265 and AV1 payloads, the sample builder and
+//! Not here yet (issue 7 continues): VP9, H.265 and AV1 payloads, the sample builder and
 //! jitter buffer, NACK generation and response, RTX, receiver statistics.
 
 #![forbid(unsafe_code)]

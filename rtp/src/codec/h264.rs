@@ -1,0 +1,407 @@
+//! H.264 (RFC 6184): single NAL unit packets, STAP-A aggregation and FU-A fragmentation, in
+//! packetization mode 1 (non-interleaved) or mode 0 (single NAL unit only).
+//!
+//! Frames are access units as an Annex-B byte stream (each NAL unit after a `00 00 01` or
+//! `00 00 00 01` start code). The depacketizer writes every NAL unit after a four-octet start
+//! code.
+//!
+//! ```text
+//! RFC 6184 §5.3 NAL unit header      RFC 6184 §5.8 FU indicator and FU header
+//! +---------------+                  +---------------+---------------+
+//! |0|1|2|3|4|5|6|7|                  |F|NRI|  28     |S|E|R| Type    |
+//! |F|NRI|  Type   |                  +---------------+---------------+
+//! +---------------+
+//!
+//! RFC 6184 §5.7.1 STAP-A: |F|NRI| 24 | size (16) | NAL unit | size (16) | NAL unit | ...
+//! ```
+//!
+//! STAP-B, MTAP16, MTAP24 and FU-B exist only in the interleaved mode (RFC 6184 §6.3) and are
+//! refused with [`Error::UnsupportedNalType`], as are the reserved types 0, 30 and 31.
+
+use super::{Depacketizer, Error, Packetizer};
+
+/// RFC 6184 §5.2: NAL unit type 24, single-time aggregation packet A.
+const STAP_A: u8 = 24;
+/// RFC 6184 §5.2: NAL unit type 28, fragmentation unit A.
+const FU_A: u8 = 28;
+/// H.264 NAL unit type of an IDR slice.
+const IDR: u8 = 5;
+/// H.264 NAL unit type of a sequence parameter set.
+const SPS: u8 = 7;
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+/// RFC 6184 §6: how NAL units may be carried, from the `packetization-mode` fmtp parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PacketizationMode {
+    /// Mode 0: one NAL unit per packet, no aggregation or fragmentation (RFC 6184 §6.2).
+    SingleNalUnit,
+    /// Mode 1: single NAL unit, STAP-A and FU-A packets (RFC 6184 §6.3).
+    #[default]
+    NonInterleaved,
+}
+
+/// The NAL units of an Annex-B byte stream, without start codes and without the zero octets
+/// before the next start code (H.264 Annex B: trailing_zero_8bits, or the first octet of a
+/// four-octet start code). Bytes before the first start code are skipped.
+#[derive(Debug, Clone)]
+pub struct AnnexB<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> AnnexB<'a> {
+    /// The NAL units of `stream`.
+    pub fn new(stream: &'a [u8]) -> AnnexB<'a> {
+        let rest = match find_start_code(stream) {
+            Some(at) => stream.get(at + 3..).unwrap_or_default(),
+            None => &[],
+        };
+        AnnexB { rest }
+    }
+}
+
+fn find_start_code(s: &[u8]) -> Option<usize> {
+    s.windows(3).position(|w| w == [0, 0, 1])
+}
+
+impl<'a> Iterator for AnnexB<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        while !self.rest.is_empty() {
+            let (nal, rest) = match find_start_code(self.rest) {
+                Some(at) => (
+                    self.rest.get(..at).unwrap_or_default(),
+                    self.rest.get(at + 3..).unwrap_or_default(),
+                ),
+                None => (self.rest, &[][..]),
+            };
+            self.rest = rest;
+            let end = nal.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+            let nal = nal.get(..end).unwrap_or_default();
+            if !nal.is_empty() {
+                return Some(nal);
+            }
+        }
+        None
+    }
+}
+
+/// Checks the NAL unit header of a unit to send or received whole: F=0 (RFC 6184 §5.3) and a
+/// type a single NAL unit packet may carry (1..=23, RFC 6184 §5.2 Table 1).
+fn check_nal_header(h: u8) -> Result<(), Error> {
+    if h & 0x80 != 0 {
+        return Err(Error::ForbiddenBit);
+    }
+    match h & 0x1f {
+        1..=23 => Ok(()),
+        t => Err(Error::UnsupportedNalType(t)),
+    }
+}
+
+/// Whether `payload` holds an IDR slice (type 5) or a sequence parameter set (type 7): whole,
+/// inside a STAP-A, or as the start of an FU-A.
+pub fn is_keyframe(payload: &[u8]) -> bool {
+    let key = |t: u8| t == IDR || t == SPS;
+    let Some(&h) = payload.first() else {
+        return false;
+    };
+    match h & 0x1f {
+        STAP_A => {
+            let mut rest = payload.get(1..).unwrap_or_default();
+            while let [a, b, tail @ ..] = rest {
+                let len = usize::from(u16::from_be_bytes([*a, *b]));
+                let (Some(unit), Some(next)) = (tail.get(..len), tail.get(len..)) else {
+                    return false;
+                };
+                if unit.first().is_some_and(|u| key(u & 0x1f)) {
+                    return true;
+                }
+                rest = next;
+            }
+            false
+        }
+        FU_A => payload
+            .get(1)
+            .is_some_and(|fu| fu & 0x80 != 0 && key(fu & 0x1f)),
+        t => key(t),
+    }
+}
+
+/// Splits H.264 access units (Annex-B) into RTP payloads.
+///
+/// In [`PacketizationMode::NonInterleaved`], consecutive NAL units that fit together go into
+/// one STAP-A (typically SPS, PPS and a small slice), a NAL unit that fits alone goes as a
+/// single NAL unit packet, and a larger one is cut into FU-A fragments of near-equal size. In
+/// [`PacketizationMode::SingleNalUnit`] every NAL unit is its own packet, and one larger than
+/// `mtu` is [`Error::FrameTooLarge`].
+#[derive(Debug, Clone, Default)]
+pub struct H264Packetizer {
+    /// The packetization mode negotiated in SDP.
+    pub mode: PacketizationMode,
+    cur: Vec<u8>,
+    prev: Vec<u8>,
+}
+
+impl H264Packetizer {
+    /// A packetizer for `mode`.
+    pub fn new(mode: PacketizationMode) -> H264Packetizer {
+        H264Packetizer {
+            mode,
+            ..H264Packetizer::default()
+        }
+    }
+}
+
+/// Holds back the last finished payload so that the final one can carry the marker.
+struct Deferred<'a, 'e> {
+    cur: &'a mut Vec<u8>,
+    prev: &'a mut Vec<u8>,
+    held: bool,
+    emit: &'e mut dyn FnMut(&[u8], bool),
+}
+
+impl Deferred<'_, '_> {
+    /// `cur` holds a finished payload.
+    fn finish(&mut self) {
+        if self.held {
+            (self.emit)(self.prev, false);
+        }
+        std::mem::swap(self.cur, self.prev);
+        self.cur.clear();
+        self.held = true;
+    }
+
+    fn last(self) {
+        if self.held {
+            (self.emit)(self.prev, true);
+        }
+    }
+}
+
+impl Packetizer for H264Packetizer {
+    fn packetize(
+        &mut self,
+        frame: &[u8],
+        mtu: usize,
+        emit: &mut dyn FnMut(&[u8], bool),
+    ) -> Result<(), Error> {
+        // Check everything first: on error nothing is emitted.
+        let mut any = false;
+        for nal in AnnexB::new(frame) {
+            any = true;
+            check_nal_header(nal.first().copied().unwrap_or(0))?;
+            if nal.len() > mtu && self.mode == PacketizationMode::SingleNalUnit {
+                return Err(Error::FrameTooLarge);
+            }
+        }
+        if !any {
+            return Err(Error::NoNalUnit);
+        }
+        // An FU-A needs its two header octets and one of data.
+        if mtu < 3 {
+            return Err(Error::MtuTooSmall);
+        }
+        self.cur.clear();
+        let mut out = Deferred {
+            cur: &mut self.cur,
+            prev: &mut self.prev,
+            held: false,
+            emit,
+        };
+        if self.mode == PacketizationMode::SingleNalUnit {
+            for nal in AnnexB::new(frame) {
+                out.cur.extend_from_slice(nal);
+                out.finish();
+            }
+            out.last();
+            return Ok(());
+        }
+        // The NAL units waiting for a STAP-A: the scanner positioned at the first, and how
+        // many; `cur` is only written when they are flushed.
+        let mut stap: Option<(AnnexB<'_>, usize)> = None;
+        let mut stap_len = 1usize;
+        let flush = |out: &mut Deferred<'_, '_>, stap: &mut Option<(AnnexB<'_>, usize)>| {
+            let Some((at, count)) = stap.take() else {
+                return;
+            };
+            let units = at.take(count);
+            if count == 1 {
+                for nal in units {
+                    out.cur.extend_from_slice(nal);
+                }
+            } else {
+                // RFC 6184 §5.7.1: F is the OR of the units' F bits, NRI their maximum.
+                let (mut f, mut nri) = (0u8, 0u8);
+                for nal in units.clone() {
+                    let h = nal.first().copied().unwrap_or(0);
+                    f |= h & 0x80;
+                    nri = nri.max(h & 0x60);
+                }
+                out.cur.push(f | nri | STAP_A);
+                for nal in units {
+                    out.cur.extend_from_slice(&(nal.len() as u16).to_be_bytes());
+                    out.cur.extend_from_slice(nal);
+                }
+            }
+            out.finish();
+        };
+        let mut nals = AnnexB::new(frame);
+        loop {
+            let before = nals.clone();
+            let Some(nal) = nals.next() else {
+                break;
+            };
+            if nal.len() > mtu {
+                flush(&mut out, &mut stap);
+                fragment(nal, mtu, &mut out);
+                continue;
+            }
+            match &mut stap {
+                // The 16-bit unit sizes cap a STAP-A at 65535 octets too.
+                Some((_, count)) if stap_len + 2 + nal.len() <= mtu.min(0xffff) => {
+                    *count += 1;
+                    stap_len += 2 + nal.len();
+                }
+                _ => {
+                    flush(&mut out, &mut stap);
+                    stap = Some((before, 1));
+                    stap_len = 1 + 2 + nal.len();
+                }
+            }
+        }
+        flush(&mut out, &mut stap);
+        out.last();
+        Ok(())
+    }
+}
+
+/// RFC 6184 §5.8: cuts `nal` (longer than `mtu`, so at least two fragments) into FU-A
+/// payloads; the NAL unit header travels split between FU indicator and FU header.
+fn fragment(nal: &[u8], mtu: usize, out: &mut Deferred<'_, '_>) {
+    let Some((&h, data)) = nal.split_first() else {
+        return;
+    };
+    let room = mtu - 2;
+    let count = data.len().div_ceil(room);
+    let piece = data.len().div_ceil(count);
+    let last = count.saturating_sub(1);
+    for (i, chunk) in data.chunks(piece).enumerate() {
+        let s = if i == 0 { 0x80 } else { 0 };
+        let e = if i == last { 0x40 } else { 0 };
+        out.cur.push((h & 0xe0) | FU_A);
+        out.cur.push(s | e | (h & 0x1f));
+        out.cur.extend_from_slice(chunk);
+        out.finish();
+    }
+}
+
+/// Reassembles H.264 access units, as Annex-B with four-octet start codes, from single NAL
+/// unit, STAP-A and FU-A payloads; the payload with the marker ends the access unit
+/// (RFC 6184 §5.1).
+#[derive(Debug, Clone, Default)]
+pub struct H264Depacketizer {
+    frame: Vec<u8>,
+    /// The NAL unit type of the FU-A in progress.
+    fu_type: Option<u8>,
+}
+
+impl H264Depacketizer {
+    fn fail(&mut self, e: Error) -> Result<Option<Vec<u8>>, Error> {
+        self.frame.clear();
+        self.fu_type = None;
+        Err(e)
+    }
+
+    fn take(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let &h = payload.first().ok_or(Error::Empty)?;
+        if h & 0x80 != 0 {
+            return Err(Error::ForbiddenBit);
+        }
+        let t = h & 0x1f;
+        if t != FU_A && self.fu_type.is_some() {
+            return Err(Error::Unfinished);
+        }
+        match t {
+            1..=23 => {
+                self.frame.extend_from_slice(&START_CODE);
+                self.frame.extend_from_slice(payload);
+            }
+            STAP_A => {
+                // Check all lengths before writing anything.
+                let units = payload.get(1..).unwrap_or_default();
+                let mut rest = units;
+                if rest.is_empty() {
+                    return Err(Error::BadAggregation);
+                }
+                while !rest.is_empty() {
+                    let [a, b, tail @ ..] = rest else {
+                        return Err(Error::BadAggregation);
+                    };
+                    let len = usize::from(u16::from_be_bytes([*a, *b]));
+                    let (Some(unit), Some(next)) = (tail.get(..len), tail.get(len..)) else {
+                        return Err(Error::BadAggregation);
+                    };
+                    check_nal_header(*unit.first().ok_or(Error::BadAggregation)?)?;
+                    rest = next;
+                }
+                rest = units;
+                while let [a, b, tail @ ..] = rest {
+                    let len = usize::from(u16::from_be_bytes([*a, *b]));
+                    self.frame.extend_from_slice(&START_CODE);
+                    self.frame
+                        .extend_from_slice(tail.get(..len).unwrap_or_default());
+                    rest = tail.get(len..).unwrap_or_default();
+                }
+            }
+            FU_A => {
+                let (&fu, data) = payload
+                    .get(1..)
+                    .and_then(<[u8]>::split_first)
+                    .ok_or(Error::Truncated)?;
+                if data.is_empty() {
+                    return Err(Error::Truncated);
+                }
+                let (start, end, ty) = (fu & 0x80 != 0, fu & 0x40 != 0, fu & 0x1f);
+                // RFC 6184 §5.8: "A Start bit and an End bit MUST NOT both be set to one in
+                // the same FU header."
+                if start && end {
+                    return Err(Error::BadHeader);
+                }
+                match (start, self.fu_type) {
+                    (true, Some(_)) => return Err(Error::Unfinished),
+                    (false, None) => return Err(Error::MissingStart),
+                    (false, Some(open)) if open != ty => return Err(Error::BadHeader),
+                    (true, None) => {
+                        let header = (h & 0xe0) | ty;
+                        check_nal_header(header)?;
+                        self.frame.extend_from_slice(&START_CODE);
+                        self.frame.push(header);
+                        self.fu_type = Some(ty);
+                    }
+                    (false, Some(_)) => {}
+                }
+                self.frame.extend_from_slice(data);
+                if end {
+                    self.fu_type = None;
+                }
+            }
+            t => return Err(Error::UnsupportedNalType(t)),
+        }
+        Ok(())
+    }
+}
+
+impl Depacketizer for H264Depacketizer {
+    fn push(&mut self, payload: &[u8], marker: bool) -> Result<Option<Vec<u8>>, Error> {
+        if let Err(e) = self.take(payload) {
+            return self.fail(e);
+        }
+        if marker {
+            if self.fu_type.is_some() {
+                return self.fail(Error::Unfinished);
+            }
+            return Ok(Some(std::mem::take(&mut self.frame)));
+        }
+        Ok(None)
+    }
+}

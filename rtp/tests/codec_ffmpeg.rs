@@ -1,0 +1,179 @@
+//! Real encoder output through the packetizers and depacketizers: ffmpeg encodes a few VP8
+//! and H.264 frames, each frame goes through packetize → depacketize, the result is written
+//! back and ffprobe must decode every frame. Skipped when ffmpeg is missing, unless CI=true.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use weft_rtp::codec::h264::{self, AnnexB, H264Depacketizer, H264Packetizer};
+use weft_rtp::codec::vp8::{self, Vp8Depacketizer, Vp8Packetizer};
+use weft_rtp::codec::{Depacketizer, Packetizer};
+
+const FRAMES: usize = 5;
+
+fn have_ffmpeg() -> bool {
+    let ok = |tool: &str| {
+        Command::new(tool)
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if ok("ffmpeg") && ok("ffprobe") {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but ffmpeg/ffprobe missing (scripts/setup installs them)"
+    );
+    eprintln!("skipping: ffmpeg/ffprobe not installed");
+    false
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("weft-rtp-ffmpeg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn encode(codec_args: &[&str], out: &Path) {
+    let status = Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+        ])
+        .arg("testsrc=size=320x240:rate=10")
+        .args(["-frames:v", &FRAMES.to_string()])
+        .args(codec_args)
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ffmpeg encode failed");
+}
+
+/// The number of frames ffprobe decodes from `file`.
+fn decoded_frames(file: &Path) -> usize {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error", "-count_frames", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=nb_read_frames", "-of", "csv=p=0"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "ffprobe: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+fn through(
+    p: &mut dyn Packetizer,
+    d: &mut dyn Depacketizer,
+    frame: &[u8],
+    mtu: usize,
+) -> (Vec<u8>, Vec<u8>) {
+    let mut payloads = Vec::new();
+    p.packetize(frame, mtu, &mut |b, m| payloads.push((b.to_vec(), m)))
+        .unwrap();
+    let mut got = None;
+    for (b, m) in &payloads {
+        assert!(b.len() <= mtu);
+        got = d.push(b, *m).unwrap();
+    }
+    (
+        payloads[0].0.clone(),
+        got.expect("the last payload ends the frame"),
+    )
+}
+
+#[test]
+fn ffmpeg_vp8_frames_survive_packetization_and_decode() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let ivf = scratch("in.ivf");
+    encode(&["-c:v", "libvpx", "-f", "ivf"], &ivf);
+    let data = std::fs::read(&ivf).unwrap();
+    // IVF: a 32-octet file header (its length at octet 6), then per frame a 12-octet header
+    // (32-bit little-endian size, 64-bit timestamp) and the frame.
+    let header_len = usize::from(u16::from_le_bytes([data[6], data[7]]));
+    let mut out = data[..header_len].to_vec();
+    let (mut at, mut frames, mut keyframes) = (header_len, 0, 0);
+    let (mut p, mut d) = (
+        Vp8Packetizer::with_picture_id(100),
+        Vp8Depacketizer::default(),
+    );
+    while at + 12 <= data.len() {
+        let size = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        let frame = &data[at + 12..at + 12 + size];
+        let (first, back) = through(&mut p, &mut d, frame, 300);
+        assert_eq!(back, frame);
+        keyframes += usize::from(vp8::is_keyframe(&first));
+        if frames == 0 {
+            assert!(
+                vp8::is_keyframe(&first),
+                "the first VP8 frame is a key frame"
+            );
+        }
+        out.extend_from_slice(&data[at..at + 12]);
+        out.extend_from_slice(&back);
+        at += 12 + size;
+        frames += 1;
+    }
+    assert_eq!(frames, FRAMES);
+    assert!((1..FRAMES).contains(&keyframes));
+    let written = scratch("out.ivf");
+    std::fs::write(&written, &out).unwrap();
+    assert_eq!(decoded_frames(&written), FRAMES);
+}
+
+#[test]
+fn ffmpeg_h264_access_units_survive_packetization_and_decode() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let raw = scratch("in.h264");
+    // An access unit delimiter (type 9) before each access unit marks where one begins.
+    encode(
+        &[
+            "-c:v",
+            "libx264",
+            "-bsf:v",
+            "h264_metadata=aud=insert",
+            "-f",
+            "h264",
+        ],
+        &raw,
+    );
+    let data = std::fs::read(&raw).unwrap();
+    let mut units: Vec<Vec<u8>> = Vec::new();
+    for nal in AnnexB::new(&data) {
+        if nal[0] & 0x1f == 9 || units.is_empty() {
+            units.push(Vec::new());
+        }
+        let au = units.last_mut().unwrap();
+        au.extend_from_slice(&[0, 0, 0, 1]);
+        au.extend_from_slice(nal);
+    }
+    assert_eq!(units.len(), FRAMES);
+    let (mut p, mut d) = (H264Packetizer::default(), H264Depacketizer::default());
+    let mut out = Vec::new();
+    for (i, au) in units.iter().enumerate() {
+        let (first, back) = through(&mut p, &mut d, au, 500);
+        assert_eq!(&back, au);
+        assert_eq!(
+            h264::is_keyframe(&first),
+            i == 0,
+            "only the first access unit is IDR"
+        );
+        out.extend_from_slice(&back);
+    }
+    let written = scratch("out.h264");
+    std::fs::write(&written, &out).unwrap();
+    assert_eq!(decoded_frames(&written), FRAMES);
+}
