@@ -1328,15 +1328,19 @@ pub fn parse_with<'a>(
     // Rank of the last line in the current media section (0 right after `m=`).
     let mut media_stage: Option<u8> = None;
     // One pass over the newlines; CRLF and bare LF endings are both accepted.
-    let mut newlines = memchr::memchr_iter(b'\n', input.as_bytes());
-    let mut start = 0;
+    // Split with one boundary check per line (`\n` is ASCII, so the split is always on one).
+    let mut remaining = input;
     let mut line_no = 0usize;
-    while start < input.len() {
-        let end = newlines.next().unwrap_or(input.len());
-        let raw = input.get(start..end).unwrap_or_default();
+    while !remaining.is_empty() {
+        let (raw, rest) = match memchr::memchr(b'\n', remaining.as_bytes()) {
+            Some(end) => match remaining.split_at_checked(end) {
+                Some((raw, rest)) => (raw, rest.strip_prefix('\n').unwrap_or(rest)),
+                None => (remaining, ""),
+            },
+            None => (remaining, ""),
+        };
+        remaining = rest;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        start = end + 1;
-        let rest = input.get(start..).unwrap_or_default();
         line_no += 1;
         let err = |at: &str, kind: ErrorKind| ParseError {
             line: line_no,
