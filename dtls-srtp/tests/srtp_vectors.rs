@@ -214,6 +214,13 @@ fn every_profile_round_trips_across_the_sequence_wrap() {
                 .unwrap_or_else(|e| panic!("{profile:?} seq {seq}: {e}"));
             assert_eq!(&s[..n], &p[..]);
         }
+        // The packet of seq 40000 after seq 10 is protected with ROC 0: the same bytes as a
+        // fresh sender's first packet with that sequence number.
+        let (mut a, _) = pair(profile);
+        let (mut b, _) = pair(profile);
+        let _ = protect(&mut a, &rtp_packet(10, 5, 20));
+        let after_jump = protect(&mut a, &rtp_packet(40_000, 5, 20));
+        assert_eq!(after_jump, protect(&mut b, &rtp_packet(40_000, 5, 20)), "{profile:?}");
     }
 }
 
@@ -338,4 +345,27 @@ fn ssrc_limit_and_key_length_errors() {
     let mut small = rtp_packet(1, 1, 20);
     let len = small.len();
     assert_eq!(tx.protect_rtp(&mut small, len), Err(Error::BufferTooSmall));
+}
+
+#[test]
+fn a_large_early_jump_forward_stays_in_roc_zero() {
+    // Found against libsrtp: seq 10 then seq 40000 must not be read as ROC -1.
+    for profile in ALL {
+        let (mut tx, mut rx) = pair(profile);
+        for seq in [10u16, 40_000, 40_001, 65_535, 3] {
+            let p = rtp_packet(seq, 99, 50);
+            let mut s = protect(&mut tx, &p);
+            let n = rx
+                .unprotect_rtp(&mut s)
+                .unwrap_or_else(|e| panic!("{profile:?} seq {seq}: {e}"));
+            assert_eq!(&s[..n], &p[..]);
+        }
+        // The packet of seq 40000 after seq 10 is protected with ROC 0: the same bytes as a
+        // fresh sender's first packet with that sequence number.
+        let (mut a, _) = pair(profile);
+        let (mut b, _) = pair(profile);
+        let _ = protect(&mut a, &rtp_packet(10, 5, 20));
+        let after_jump = protect(&mut a, &rtp_packet(40_000, 5, 20));
+        assert_eq!(after_jump, protect(&mut b, &rtp_packet(40_000, 5, 20)), "{profile:?}");
+    }
 }

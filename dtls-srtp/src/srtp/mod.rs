@@ -423,7 +423,9 @@ impl Context {
         let seq64 = u64::from(seq);
         let v = if last < 0x8000 {
             if seq > last && seq - last > 0x8000 {
-                roc.wrapping_sub(1)
+                // From the previous ROC, unless there is none: a stream's first ROC is 0
+                // (RFC 3711 §3.3.1), so a large jump forward early on stays in ROC 0.
+                roc.saturating_sub(1)
             } else {
                 roc
             }
