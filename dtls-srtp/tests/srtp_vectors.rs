@@ -220,7 +220,11 @@ fn every_profile_round_trips_across_the_sequence_wrap() {
         let (mut b, _) = pair(profile);
         let _ = protect(&mut a, &rtp_packet(10, 5, 20));
         let after_jump = protect(&mut a, &rtp_packet(40_000, 5, 20));
-        assert_eq!(after_jump, protect(&mut b, &rtp_packet(40_000, 5, 20)), "{profile:?}");
+        assert_eq!(
+            after_jump,
+            protect(&mut b, &rtp_packet(40_000, 5, 20)),
+            "{profile:?}"
+        );
     }
 }
 
@@ -366,6 +370,10 @@ fn a_large_early_jump_forward_stays_in_roc_zero() {
         let (mut b, _) = pair(profile);
         let _ = protect(&mut a, &rtp_packet(10, 5, 20));
         let after_jump = protect(&mut a, &rtp_packet(40_000, 5, 20));
-        assert_eq!(after_jump, protect(&mut b, &rtp_packet(40_000, 5, 20)), "{profile:?}");
+        assert_eq!(
+            after_jump,
+            protect(&mut b, &rtp_packet(40_000, 5, 20)),
+            "{profile:?}"
+        );
     }
 }
