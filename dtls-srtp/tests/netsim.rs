@@ -426,3 +426,49 @@ fn clean_path_handshake_sends_every_flight_once() {
         assert_eq!(r.sides[1].sent.len(), 3, "server datagrams");
     }
 }
+
+#[test]
+fn dtls_exported_keys_drive_srtp_both_ways() {
+    use weft_dtls_srtp::srtp::{Context, ContextConfig, MasterKey};
+    use weft_dtls_srtp::SrtpProfile;
+    for profile in [SrtpProfile::AeadAes128Gcm, SrtpProfile::Aes128CmSha1_80] {
+        let mut r = Run::new(31, LinkConfig::with_delay(Duration::from_millis(5)), true);
+        let (mut client, server) = configs(true);
+        client.srtp_profiles = vec![profile];
+        let now = r.net.now();
+        r.sides[0].ep = Endpoint::new(now, client, [13; 32]);
+        r.sides[1].ep = Endpoint::new(now, server, [14; 32]);
+        r.run_for(Duration::from_secs(2));
+        let len = profile.keying_material_len();
+        let export = |i: usize| {
+            r.sides[i]
+                .ep
+                .export_keying_material("EXTRACTOR-dtls_srtp", len)
+                .unwrap()
+        };
+        // RFC 5764 §4.2: the client protects with the client keys, the server with its own.
+        let (c_tx, c_rx) = MasterKey::from_dtls_export(profile, &export(0), true).unwrap();
+        let (s_tx, s_rx) = MasterKey::from_dtls_export(profile, &export(1), false).unwrap();
+        let cfg = ContextConfig::default();
+        let (mut ctx_c_tx, mut ctx_s_rx) = (
+            Context::new(&c_tx, cfg).unwrap(),
+            Context::new(&s_rx, cfg).unwrap(),
+        );
+        let (mut ctx_s_tx, mut ctx_c_rx) = (
+            Context::new(&s_tx, cfg).unwrap(),
+            Context::new(&c_rx, cfg).unwrap(),
+        );
+        let rtp = [0x80u8, 96, 0, 1, 0, 0, 0, 9, 0, 0, 0, 42, 1, 2, 3, 4, 5];
+        for (tx, rx) in [
+            (&mut ctx_c_tx, &mut ctx_s_rx),
+            (&mut ctx_s_tx, &mut ctx_c_rx),
+        ] {
+            let mut buf = rtp.to_vec();
+            buf.resize(rtp.len() + 16, 0);
+            let n = tx.protect_rtp(&mut buf, rtp.len()).unwrap();
+            buf.truncate(n);
+            let m = rx.unprotect_rtp(&mut buf).unwrap();
+            assert_eq!(&buf[..m], &rtp[..], "{profile:?}");
+        }
+    }
+}
