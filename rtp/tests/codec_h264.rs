@@ -317,3 +317,30 @@ fn h264_malformed_payloads_are_typed_errors() {
         Err(Error::FrameTooLarge)
     );
 }
+
+#[test]
+fn nal_units_with_start_code_emulation_are_refused() {
+    use weft_rtp::codec::{h264::H264Depacketizer, Depacketizer, Error};
+    // Found by the rtp_depacketize fuzzer: an SEI unit whose body holds 00 00 01 would come
+    // out of Annex-B as two units, the second with a corrupt header.
+    let mut d = H264Depacketizer::default();
+    assert_eq!(
+        d.push(&[0x26, 1, 1, 0, 0, 1, 0, 1, 1], true),
+        Err(Error::StartCodeEmulation)
+    );
+    // Inside a STAP-A unit, and across FU-A fragments.
+    let mut d = H264Depacketizer::default();
+    assert_eq!(
+        d.push(&[0x18, 0, 4, 0x67, 0, 0, 2], true),
+        Err(Error::StartCodeEmulation)
+    );
+    let mut d = H264Depacketizer::default();
+    assert_eq!(d.push(&[0x7c, 0x85, 9, 0], false), Ok(None));
+    assert_eq!(
+        d.push(&[0x7c, 0x45, 0, 0, 7], true),
+        Err(Error::StartCodeEmulation)
+    );
+    // Emulation prevention (00 00 03) is fine.
+    let mut d = H264Depacketizer::default();
+    assert!(d.push(&[0x65, 1, 0, 0, 3, 1], true).unwrap().is_some());
+}

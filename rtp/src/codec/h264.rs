@@ -303,6 +303,19 @@ pub struct H264Depacketizer {
     frame: Vec<u8>,
     /// The NAL unit type of the FU-A in progress.
     fu_type: Option<u8>,
+    /// Where the NAL unit of the FU-A in progress starts in `frame`.
+    fu_start: usize,
+}
+
+/// H.264 §7.4.1: no byte-aligned 0x000000, 0x000001 or 0x000002 inside a NAL unit (the
+/// encoder inserts emulation prevention bytes); a unit holding one cannot be written as
+/// Annex-B without turning into other units.
+fn check_no_start_code(nal: &[u8]) -> Result<(), Error> {
+    if nal.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 2) {
+        Err(Error::StartCodeEmulation)
+    } else {
+        Ok(())
+    }
 }
 
 impl H264Depacketizer {
@@ -323,6 +336,7 @@ impl H264Depacketizer {
         }
         match t {
             1..=23 => {
+                check_no_start_code(payload)?;
                 self.frame.extend_from_slice(&START_CODE);
                 self.frame.extend_from_slice(payload);
             }
@@ -342,6 +356,7 @@ impl H264Depacketizer {
                         return Err(Error::BadAggregation);
                     };
                     check_nal_header(*unit.first().ok_or(Error::BadAggregation)?)?;
+                    check_no_start_code(unit)?;
                     rest = next;
                 }
                 rest = units;
@@ -375,6 +390,7 @@ impl H264Depacketizer {
                         let header = (h & 0xe0) | ty;
                         check_nal_header(header)?;
                         self.frame.extend_from_slice(&START_CODE);
+                        self.fu_start = self.frame.len();
                         self.frame.push(header);
                         self.fu_type = Some(ty);
                     }
@@ -383,6 +399,7 @@ impl H264Depacketizer {
                 self.frame.extend_from_slice(data);
                 if end {
                     self.fu_type = None;
+                    check_no_start_code(self.frame.get(self.fu_start..).unwrap_or_default())?;
                 }
             }
             t => return Err(Error::UnsupportedNalType(t)),

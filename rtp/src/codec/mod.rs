@@ -70,6 +70,9 @@ pub enum Error {
     /// set (RFC 6184 §5.8), an FU-A whose type changes between fragments, or a VP8
     /// PictureID that changes inside a frame.
     BadHeader,
+    /// An H.264 NAL unit holding 0x000000, 0x000001 or 0x000002, which H.264 §7.4.1 forbids
+    /// inside a NAL unit: written as Annex-B it would split into other, corrupt units.
+    StartCodeEmulation,
 }
 
 impl std::fmt::Display for Error {
@@ -86,6 +89,7 @@ impl std::fmt::Display for Error {
             Error::MissingStart => f.write_str("continuation without a start"),
             Error::Unfinished => f.write_str("new start before the previous one ended"),
             Error::BadHeader => f.write_str("invalid payload header"),
+            Error::StartCodeEmulation => f.write_str("start code emulation inside a NAL unit"),
         }
     }
 }
