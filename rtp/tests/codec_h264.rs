@@ -344,3 +344,14 @@ fn nal_units_with_start_code_emulation_are_refused() {
     let mut d = H264Depacketizer::default();
     assert!(d.push(&[0x65, 1, 0, 0, 3, 1], true).unwrap().is_some());
 }
+
+#[test]
+fn packetizer_refuses_what_the_depacketizer_would() {
+    // Found by the rtp_depacketize round-trip harness: a unit "02 00 00 02" (00 00 02 is a
+    // start-code emulation) was sent but refused on the other side.
+    let mut p = H264Packetizer::default();
+    let r = p.packetize(&[0, 0, 1, 2, 0, 0, 2, 0, 0, 0, 0], 100, &mut |_, _| {
+        panic!("nothing may be emitted")
+    });
+    assert_eq!(r, Err(Error::StartCodeEmulation));
+}

@@ -190,6 +190,8 @@ impl Packetizer for H264Packetizer {
         for nal in AnnexB::new(frame) {
             any = true;
             check_nal_header(nal.first().copied().unwrap_or(0))?;
+            // The depacketizer refuses these; refuse them on the way in too.
+            check_no_start_code(nal)?;
             if nal.len() > mtu && self.mode == PacketizationMode::SingleNalUnit {
                 return Err(Error::FrameTooLarge);
             }
