@@ -1,4 +1,4 @@
-//! Fuzz harness bodies for `fuzz/fuzz_targets/rtp_parse.rs` and
+//! Fuzz harness bodies for `fuzz/fuzz_targets/rtp_parse.rs`, `rtp_sample_builder.rs` and
 //! `fuzz/fuzz_targets/rtp_depacketize.rs` (feature `fuzzing`).
 
 use crate::codec::{self, g711, g722, h264, opus, vp8, Depacketizer, Packetizer};
@@ -146,5 +146,139 @@ pub fn packetize_round_trip(data: &[u8]) {
         let sent: Vec<&[u8]> = h264::AnnexB::new(frame).collect();
         let back: Vec<&[u8]> = h264::AnnexB::new(&au).collect();
         assert_eq!(sent, back);
+    }
+}
+
+/// The sample builder fed packets in a fuzzer-chosen order. The first octet picks the mode:
+///
+/// - even: frames cut from `data` go through the VP8 packetizer; the packets then arrive
+///   shuffled (each within 32 places), some lost, some duplicated, with fuzzer-chosen clock
+///   steps. Every sample must be exactly the frame sent with its timestamp, once each, in
+///   order of sending.
+/// - odd: arbitrary packets (sequence number, timestamp, marker, payload from `data`) into an
+///   H.264 builder with small limits: never a panic, memory within the limits, no empty
+///   sample.
+pub fn sample_builder(data: &[u8]) {
+    let Some((&mode, data)) = data.split_first() else {
+        return;
+    };
+    // The origin of a virtual clock, which then only moves by addition.
+    #[allow(clippy::disallowed_methods)]
+    let t0 = std::time::Instant::now();
+    if mode & 1 == 0 {
+        sample_builder_vp8_oracle(data, t0);
+    } else {
+        sample_builder_hostile(data, t0);
+    }
+}
+
+fn sample_builder_vp8_oracle(data: &[u8], t0: std::time::Instant) {
+    use crate::sample::{SampleBuilder, SampleBuilderConfig};
+    use std::time::Duration;
+
+    let [a, b, c, d, rest @ ..] = data else {
+        return;
+    };
+    let mtu = 20 + usize::from(*a);
+    let seq0 = u16::from_be_bytes([*b, *c]);
+    let frame_count = 1 + usize::from(*d % 16);
+    // Frames: equal slices of the first half of `rest`; the second half drives the order.
+    let (media, script) = rest.split_at(rest.len() / 2);
+    let size = (media.len() / frame_count).max(1);
+    let frames: Vec<&[u8]> = media.chunks(size).take(frame_count).collect();
+    let mut packets: Vec<(u16, u32, bool, Vec<u8>)> = Vec::new();
+    let mut p = vp8::Vp8Packetizer::with_picture_id(seq0);
+    let mut seq = seq0;
+    for (i, f) in frames.iter().enumerate() {
+        let ts = (i as u32).wrapping_mul(3000);
+        let r = p.packetize(f, mtu, &mut |b, m| {
+            packets.push((seq, ts, m, b.to_vec()));
+            seq = seq.wrapping_add(1);
+        });
+        assert!(r.is_ok());
+    }
+    // Each script octet: the low five bits move the packet later, bit 5 loses it, bit 6
+    // sends it twice, bit 7 advances the clock by 60 ms; missing octets keep the order.
+    let mut order: Vec<(usize, usize, u8)> = packets
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            let op = script.get(i).copied().unwrap_or(0);
+            (i + usize::from(op & 0x1f), i, op)
+        })
+        .collect();
+    order.sort_unstable();
+    let config = SampleBuilderConfig {
+        keyframe_required: false,
+        max_packets: 64,
+        ..SampleBuilderConfig::default()
+    };
+    let mut builder = SampleBuilder::new(vp8::Vp8Depacketizer::default(), config);
+    let mut now = t0;
+    let mut next_frame = 0usize;
+    let mut check = |s: crate::sample::Sample| {
+        let i = (s.timestamp / 3000) as usize;
+        assert!(i >= next_frame, "frame {i} out of order or twice");
+        assert_eq!(frames.get(i).copied(), Some(s.data.as_slice()));
+        next_frame = i + 1;
+    };
+    for (_, i, op) in order {
+        let Some((seq, ts, m, payload)) = packets.get(i) else {
+            continue;
+        };
+        if op & 0x80 != 0 {
+            now += Duration::from_millis(60);
+        }
+        if op & 0x20 != 0 {
+            continue;
+        }
+        for _ in 0..1 + usize::from(op & 0x40 != 0) {
+            builder.push(*seq, *ts, *m, payload, now);
+        }
+        while let Some(s) = builder.poll_sample(now) {
+            check(s);
+        }
+        assert!(builder.packets_held() <= 64);
+    }
+    now += Duration::from_secs(1);
+    while let Some(s) = builder.poll_sample(now) {
+        check(s);
+    }
+    assert_eq!(builder.packets_held(), 0);
+}
+
+fn sample_builder_hostile(data: &[u8], t0: std::time::Instant) {
+    use crate::sample::{SampleBuilder, SampleBuilderConfig};
+    use std::time::Duration;
+
+    let config = SampleBuilderConfig {
+        max_packets: 32,
+        max_bytes: 4000,
+        max_frame_bytes: 3000,
+        ..SampleBuilderConfig::default()
+    };
+    let mut builder = SampleBuilder::new(h264::H264Depacketizer::default(), config);
+    let mut now = t0;
+    let mut rest = data;
+    // Each packet: seq (2), timestamp choice and marker (1), clock step (1), length (1),
+    // payload.
+    while let [s0, s1, t, step, len, tail @ ..] = rest {
+        let len = usize::from(*len).min(tail.len());
+        let (payload, next) = tail.split_at(len);
+        rest = next;
+        now += Duration::from_millis(u64::from(*step));
+        let ts = u32::from(t & 0x7f) * 3000;
+        builder.push(
+            u16::from_be_bytes([*s0, *s1]),
+            ts,
+            t & 0x80 != 0,
+            payload,
+            now,
+        );
+        while let Some(s) = builder.poll_sample(now) {
+            assert!(!s.data.is_empty());
+        }
+        assert!(builder.packets_held() <= 32);
+        assert!(builder.bytes_held() <= 4000);
     }
 }

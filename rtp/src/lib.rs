@@ -4,10 +4,12 @@
 //! ([`packet`]), RFC 8285 header extensions with typed values for the ones WebRTC uses
 //! ([`ext`]), RTCP compound packets as typed views and builders for receiver feedback
 //! ([`rtcp`]), packetizers and depacketizers for Opus, G.711, G.722, VP8 and H.264
-//! ([`codec`]). Sans-IO, no allocation on the RTP parse path.
+//! ([`codec`]), sequence-number and timestamp unwrapping ([`seq`]), frame assembly under
+//! reordering and loss ([`sample`]) and a jitter buffer with a target delay ([`jitter`]).
+//! Sans-IO: time is an argument, never read; no allocation on the RTP parse path.
 //!
-//! Not here yet (issue 7 continues): VP9, H.265 and AV1 payloads, the sample builder and
-//! jitter buffer, NACK generation and response, RTX, receiver statistics.
+//! Not here yet (issue 7 continues): VP9, H.265 and AV1 payloads, NACK generation and
+//! response, RTX, receiver statistics.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -18,8 +20,11 @@
 
 pub mod codec;
 pub mod ext;
+pub mod jitter;
 pub mod packet;
 pub mod rtcp;
+pub mod sample;
+pub mod seq;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

@@ -62,3 +62,16 @@ fn packetize_round_trip_harness_on_random_frames() {
         fuzzing::packetize_round_trip(&au);
     }
 }
+
+#[test]
+fn sample_builder_harness_on_random_scripts() {
+    let mut rng = Rng(0x5eed_f025);
+    for i in 0..3000 {
+        let len = (rng.next() % 3000) as usize;
+        let mut data: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+        if let Some(m) = data.first_mut() {
+            *m = i as u8;
+        }
+        fuzzing::sample_builder(&data);
+    }
+}

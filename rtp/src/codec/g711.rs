@@ -27,4 +27,16 @@ impl Depacketizer for G711Depacketizer {
     fn push(&mut self, payload: &[u8], _marker: bool) -> Result<Option<Vec<u8>>, Error> {
         depacketize_audio(payload)
     }
+
+    fn starts_frame(&self, _payload: &[u8]) -> Option<bool> {
+        Some(true)
+    }
+
+    fn is_keyframe(&self, _payload: &[u8]) -> bool {
+        true
+    }
+
+    fn payload_is_frame(&self) -> bool {
+        true
+    }
 }

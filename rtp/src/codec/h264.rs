@@ -127,6 +127,38 @@ pub fn is_keyframe(payload: &[u8]) -> bool {
     }
 }
 
+/// Whether `payload` starts an access unit. Its first NAL unit (the first of a STAP-A, the
+/// fragmented one of an FU-A with the S bit) must be one that H.264 §7.4.1.2.3 puts only
+/// before the first slice of an access unit (access unit delimiter, SPS, PPS, SEI, types
+/// 14..=18), or the first slice of a picture: a slice or data partition A whose
+/// first_mb_in_slice is 0, that is whose slice header starts with a 1 bit (ue(v) of 0).
+/// Arbitrary slice order (Baseline profile, not Constrained Baseline) would defeat the slice
+/// rule: such a stream may start a picture with another slice.
+pub fn starts_access_unit(payload: &[u8]) -> bool {
+    let Some(&h) = payload.first() else {
+        return false;
+    };
+    let (t, next) = match h & 0x1f {
+        STAP_A => match payload.get(1..) {
+            Some([_, _, unit @ ..]) => match unit.first() {
+                Some(u) => (u & 0x1f, unit.get(1)),
+                None => return false,
+            },
+            _ => return false,
+        },
+        FU_A => match payload.get(1) {
+            Some(&fu) if fu & 0x80 != 0 => (fu & 0x1f, payload.get(2)),
+            _ => return false,
+        },
+        t => (t, payload.get(1)),
+    };
+    match t {
+        6..=9 | 14..=18 => true,
+        1 | 2 | 5 => next.is_some_and(|b| b & 0x80 != 0),
+        _ => false,
+    }
+}
+
 /// Splits H.264 access units (Annex-B) into RTP payloads.
 ///
 /// In [`PacketizationMode::NonInterleaved`], consecutive NAL units that fit together go into
@@ -422,5 +454,13 @@ impl Depacketizer for H264Depacketizer {
             return Ok(Some(std::mem::take(&mut self.frame)));
         }
         Ok(None)
+    }
+
+    fn starts_frame(&self, payload: &[u8]) -> Option<bool> {
+        Some(starts_access_unit(payload))
+    }
+
+    fn is_keyframe(&self, payload: &[u8]) -> bool {
+        is_keyframe(payload)
     }
 }

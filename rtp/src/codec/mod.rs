@@ -121,6 +121,28 @@ pub trait Depacketizer {
     /// Takes the next payload and its packet's marker bit; returns the frame it completes,
     /// if any. On `Err` the frame in progress is dropped.
     fn push(&mut self, payload: &[u8], marker: bool) -> Result<Option<Vec<u8>>, Error>;
+
+    /// Whether `payload` starts a frame, as far as the payload alone tells: `Some(true)` or
+    /// `Some(false)` when the format says, `None` when it cannot. The sample builder asks
+    /// this after a loss, when the packet before is gone and cannot tell it.
+    fn starts_frame(&self, payload: &[u8]) -> Option<bool> {
+        let _ = payload;
+        None
+    }
+
+    /// Whether `payload`, one payload of a frame, shows that the frame is one a decoder can
+    /// begin with (a key frame). Audio frames always are. The sample builder asks it of
+    /// every payload of a frame.
+    fn is_keyframe(&self, payload: &[u8]) -> bool {
+        let _ = payload;
+        false
+    }
+
+    /// Whether every payload is a whole frame (audio), so that a frame ends without the
+    /// marker bit.
+    fn payload_is_frame(&self) -> bool {
+        false
+    }
 }
 
 /// Audio formats whose payload is the frame itself, whole (Opus) or split at `mtu` on

@@ -280,4 +280,15 @@ impl Depacketizer for Vp8Depacketizer {
         }
         Ok(None)
     }
+
+    fn starts_frame(&self, payload: &[u8]) -> Option<bool> {
+        Some(
+            Vp8Descriptor::parse(payload)
+                .is_ok_and(|(d, _)| d.start_of_partition && d.partition_index == 0),
+        )
+    }
+
+    fn is_keyframe(&self, payload: &[u8]) -> bool {
+        is_keyframe(payload)
+    }
 }
