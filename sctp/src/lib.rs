@@ -1,0 +1,38 @@
+//! # weft-sctp
+//!
+//! WebRTC data channels: RFC 8831 channels and the RFC 8832 Data Channel Establishment
+//! Protocol over one SCTP association carried in DTLS (RFC 8261). Sans-IO: SCTP packets
+//! and time in, SCTP packets and events out; the calling contract is on [`Association`].
+//!
+//! - [`dcep`]: DATA_CHANNEL_OPEN / ACK parsing and writing, channel types.
+//! - [`Association`]: roles and stream ids from the DTLS role, channels of every type
+//!   (reliable, unordered, partial reliability by retransmits or lifetime, negotiated),
+//!   messages of every PPID up to the negotiated maximum (RFC 8841), close by stream reset
+//!   (RFC 6525), buffered amount with a low-threshold event, statistics.
+//!
+//! The SCTP engine underneath is `sctp-proto`, an implementation detail: nothing of it
+//! appears in this crate's API. Issue 12 replaces it with weft's own engine.
+//!
+//! Not here: the deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are received by
+//! sctp-proto as "unknown" and reported as [`Violation::UnknownPpid`], since sctp-proto
+//! does not say which of the two arrived.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+#![warn(missing_docs)]
+
+mod association;
+pub mod dcep;
+
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
+pub use association::{
+    Association, AssociationStats, ChannelId, ChannelInfo, ChannelOptions, ChannelState,
+    ChannelStats, CloseReason, Config, Error, Event, MessageKind, Output, Role, Violation,
+    DEFAULT_MAX_MESSAGE_SIZE, MAX_CHANNEL_ID, SDP_DEFAULT_MAX_MESSAGE_SIZE,
+};
+pub use dcep::{Policy, Reliability};

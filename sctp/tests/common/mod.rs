@@ -1,0 +1,175 @@
+//! Two data channel associations joined by a weft-netsim link, on the virtual clock.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use weft_netsim::{LinkConfig, Network};
+use weft_sctp::{Association, Config, Event, Output, Role};
+
+pub struct Sim {
+    pub net: Network,
+    /// The DTLS client side.
+    pub a: Association,
+    /// The DTLS server side.
+    pub b: Association,
+    pub a_addr: SocketAddr,
+    pub b_addr: SocketAddr,
+    pub events_a: Vec<Event>,
+    pub events_b: Vec<Event>,
+}
+
+impl Sim {
+    pub fn new(seed: u64, link: LinkConfig) -> Sim {
+        Sim::with_configs(
+            seed,
+            link,
+            Config::new(Role::Client),
+            Config::new(Role::Server),
+        )
+    }
+
+    pub fn with_configs(seed: u64, link: LinkConfig, ca: Config, cb: Config) -> Sim {
+        #[allow(clippy::disallowed_methods)]
+        let start = Instant::now();
+        let mut net = Network::new(seed, start);
+        net.add_host("10.0.0.1".parse().unwrap(), link.clone());
+        net.add_host("10.0.0.2".parse().unwrap(), link);
+        let mut sim = Sim {
+            a: Association::new(start, ca),
+            b: Association::new(start, cb),
+            net,
+            a_addr: "10.0.0.1:9".parse().unwrap(),
+            b_addr: "10.0.0.2:9".parse().unwrap(),
+            events_a: Vec::new(),
+            events_b: Vec::new(),
+        };
+        sim.flush();
+        sim
+    }
+
+    pub fn now(&self) -> Instant {
+        self.net.now()
+    }
+
+    /// Sends what both sides have queued and collects their events.
+    pub fn flush(&mut self) {
+        while let Some(o) = self.a.poll_output() {
+            match o {
+                Output::Transmit(p) => self.net.send(self.a_addr, self.b_addr, &p),
+                Output::Event(e) => self.events_a.push(e),
+            }
+        }
+        while let Some(o) = self.b.poll_output() {
+            match o {
+                Output::Transmit(p) => self.net.send(self.b_addr, self.a_addr, &p),
+                Output::Event(e) => self.events_b.push(e),
+            }
+        }
+    }
+
+    /// Advances to the next network delivery or timer; false when nothing is pending.
+    pub fn step(&mut self) -> bool {
+        let next = [
+            self.net.poll_timeout(),
+            self.a.poll_timeout(),
+            self.b.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let Some(t) = next else { return false };
+        let t = t.max(self.net.now());
+        self.net.advance(t);
+        while let Some(d) = self.net.poll_receive() {
+            if d.dst == self.a_addr {
+                self.a.handle_input(t, &d.bytes);
+            } else {
+                self.b.handle_input(t, &d.bytes);
+            }
+        }
+        if self.a.poll_timeout().is_some_and(|x| x <= t) {
+            self.a.handle_timeout(t);
+        }
+        if self.b.poll_timeout().is_some_and(|x| x <= t) {
+            self.b.handle_timeout(t);
+        }
+        self.flush();
+        true
+    }
+
+    /// Steps until `done` holds; panics when `limit` of virtual time passes first.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&mut Sim) -> bool) {
+        let deadline = self.net.now() + limit;
+        loop {
+            self.flush();
+            if done(self) {
+                return;
+            }
+            assert!(self.net.now() <= deadline, "virtual time limit passed");
+            assert!(
+                self.step(),
+                "nothing pending and the condition does not hold"
+            );
+        }
+    }
+
+    /// Runs for `d` of virtual time.
+    pub fn run_for(&mut self, d: Duration) {
+        let deadline = self.net.now() + d;
+        self.flush();
+        while self.step() && self.net.now() < deadline {}
+    }
+
+    pub fn connect(&mut self) {
+        self.run_until(Duration::from_secs(120), |s| {
+            s.a.is_established() && s.b.is_established()
+        });
+    }
+}
+
+pub fn lossy(loss: f64) -> LinkConfig {
+    LinkConfig {
+        delay: Duration::from_millis(10),
+        jitter: Duration::from_millis(4),
+        loss,
+        duplicate: if loss > 0.0 { 0.02 } else { 0.0 },
+        reorder: if loss > 0.0 { 0.05 } else { 0.0 },
+        reorder_delay: Duration::from_millis(15),
+        mtu: 1500,
+    }
+}
+
+/// Every message delivered on `id` so far, in order.
+pub fn messages(events: &[Event], id: u16) -> Vec<Vec<u8>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Message { id: i, data, .. } if *i == id => Some(data.to_vec()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The ids the peer opened, in order.
+pub fn remote_opens(events: &[Event]) -> Vec<u16> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ChannelOpen { id, remote: true } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A message whose bytes say which one it is: `n` as 4 bytes, then a pattern.
+pub fn numbered(n: u32, len: usize) -> Vec<u8> {
+    let mut m = n.to_be_bytes().to_vec();
+    m.extend((0..len.saturating_sub(4)).map(|i| (i as u32 ^ n) as u8));
+    m
+}
+
+pub fn number_of(m: &[u8]) -> u32 {
+    u32::from_be_bytes([m[0], m[1], m[2], m[3]])
+}
