@@ -5,11 +5,13 @@
 //! ([`ext`]), RTCP compound packets as typed views and builders for receiver feedback
 //! ([`rtcp`]), packetizers and depacketizers for Opus, G.711, G.722, VP8 and H.264
 //! ([`codec`]), sequence-number and timestamp unwrapping ([`seq`]), frame assembly under
-//! reordering and loss ([`sample`]) and a jitter buffer with a target delay ([`jitter`]).
+//! reordering and loss ([`sample`]), a jitter buffer with a target delay ([`jitter`]),
+//! generic NACK generation and a bounded send history answering it ([`nack`]), RTX
+//! (RFC 4588) wrap and unwrap ([`rtx`]), and receiver statistics for report blocks
+//! (RFC 3550 §6.4.1, §A.1, §A.3, §A.8: [`stats`]).
 //! Sans-IO: time is an argument, never read; no allocation on the RTP parse path.
 //!
-//! Not here yet (issue 7 continues): VP9, H.265 and AV1 payloads, NACK generation and
-//! response, RTX, receiver statistics.
+//! Not here yet (issue 7 continues): VP9, H.265 and AV1 payloads.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -21,10 +23,13 @@
 pub mod codec;
 pub mod ext;
 pub mod jitter;
+pub mod nack;
 pub mod packet;
 pub mod rtcp;
+pub mod rtx;
 pub mod sample;
 pub mod seq;
+pub mod stats;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -47,6 +52,8 @@ pub enum Error {
     BadValue,
     /// The output buffer is too small.
     BufferTooSmall,
+    /// Longer than the limit of what keeps it (e.g. the NACK history's `max_packet_len`).
+    TooLarge,
 }
 
 impl std::fmt::Display for Error {
@@ -58,6 +65,7 @@ impl std::fmt::Display for Error {
             Error::BadPadding => f.write_str("bad padding count"),
             Error::BadValue => f.write_str("field value out of range"),
             Error::BufferTooSmall => f.write_str("output buffer too small"),
+            Error::TooLarge => f.write_str("packet larger than the limit"),
         }
     }
 }

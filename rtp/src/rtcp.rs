@@ -433,11 +433,25 @@ pub fn write_sender_report(
 }
 
 /// Appends a generic NACK for `lost` (sorted or not), packed into PID + bitmask pairs
-/// (RFC 4585 §6.2.1).
+/// (RFC 4585 §6.2.1). Sequence numbers are packed in circular order from the one after the
+/// widest gap, so a run across the wrap (65534, 65535, 0) shares one PID.
 pub fn write_nack(out: &mut Vec<u8>, sender: u32, media: u32, lost: &[u16]) {
     let mut sorted = lost.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
+    if let (Some(&first), Some(&last)) = (sorted.first(), sorted.last()) {
+        // The widest gap between neighbours, the one from the last round to the first
+        // included; the run starts after it.
+        let mut start = 0;
+        let mut widest = first.wrapping_sub(last);
+        for (i, w) in sorted.windows(2).enumerate() {
+            if w[1] - w[0] > widest {
+                widest = w[1] - w[0];
+                start = i + 1;
+            }
+        }
+        sorted.rotate_left(start);
+    }
     let mut fcis: Vec<(u16, u16)> = Vec::new();
     for s in sorted {
         match fcis.last_mut() {
