@@ -1,7 +1,7 @@
 //! Fuzz harness bodies for `fuzz/fuzz_targets/rtp_parse.rs`, `rtp_sample_builder.rs` and
 //! `fuzz/fuzz_targets/rtp_depacketize.rs` (feature `fuzzing`).
 
-use crate::codec::{self, g711, g722, h264, opus, vp8, Depacketizer, Packetizer};
+use crate::codec::{self, g711, g722, h264, opus, vp8, vp9, Depacketizer, Packetizer};
 use crate::ext::ExtensionMap;
 use crate::{rtcp, write_rtp, RtpHeader, RtpPacket};
 
@@ -69,6 +69,22 @@ pub fn depacketize_vp8(data: &[u8]) {
     feed(&mut vp8::Vp8Depacketizer::default(), data, &mut |_| {});
 }
 
+/// Arbitrary payload sequences into the VP9 depacketizer, and descriptor parse → emit →
+/// parse on each payload: never a panic, never an empty frame, descriptors round-trip.
+pub fn depacketize_vp9(data: &[u8]) {
+    for (p, _) in payloads(data) {
+        let _ = vp9::is_keyframe(p);
+        if let Ok((d, n)) = vp9::Vp9Descriptor::parse(p) {
+            let mut out = Vec::new();
+            d.emit(&mut out);
+            // Reserved and inapplicable bits are dropped, so compare values, not bytes.
+            assert_eq!(vp9::Vp9Descriptor::parse(&out), Ok((d.clone(), out.len())));
+            assert!(out.len() <= n);
+        }
+    }
+    feed(&mut vp9::Vp9Depacketizer::default(), data, &mut |_| {});
+}
+
 /// Arbitrary payload sequences into the H.264 depacketizer: every access unit it emits is
 /// Annex-B whose NAL units have valid headers, and packetizes again (mode 1, MTU 100).
 pub fn depacketize_h264(data: &[u8]) {
@@ -134,6 +150,13 @@ pub fn packetize_round_trip(data: &[u8]) {
             &mut vp8::Vp8Depacketizer::default(),
             frame,
         );
+        assert_eq!(got, Ok(Ok(Some(frame.to_vec()))));
+    }
+    if !frame.is_empty() {
+        let mut p = vp9::Vp9Packetizer::with_picture_id(1);
+        p.template.flexible = a & 1 != 0;
+        p.template.layer = Some(vp9::Vp9Layer::default());
+        let got = run(&mut p, &mut vp9::Vp9Depacketizer::default(), frame);
         assert_eq!(got, Ok(Ok(Some(frame.to_vec()))));
     }
     let got = run(

@@ -1,5 +1,5 @@
-//! Real encoder output through the packetizers and depacketizers: ffmpeg encodes a few VP8
-//! and H.264 frames, each frame goes through packetize → depacketize, the result is written
+//! Real encoder output through the packetizers and depacketizers: ffmpeg encodes a few VP8,
+//! VP9 and H.264 frames, each frame goes through packetize → depacketize, the result is written
 //! back and ffprobe must decode every frame. Skipped when ffmpeg is missing, unless CI=true.
 
 use std::path::{Path, PathBuf};
@@ -7,6 +7,7 @@ use std::process::Command;
 
 use weft_rtp::codec::h264::{self, AnnexB, H264Depacketizer, H264Packetizer};
 use weft_rtp::codec::vp8::{self, Vp8Depacketizer, Vp8Packetizer};
+use weft_rtp::codec::vp9::{self, Vp9Depacketizer, Vp9Packetizer};
 use weft_rtp::codec::{Depacketizer, Packetizer};
 
 const FRAMES: usize = 5;
@@ -174,6 +175,57 @@ fn ffmpeg_h264_access_units_survive_packetization_and_decode() {
         out.extend_from_slice(&back);
     }
     let written = scratch("out.h264");
+    std::fs::write(&written, &out).unwrap();
+    assert_eq!(decoded_frames(&written), FRAMES);
+}
+
+/// The frames of an IVF file: the file header, then each frame's 12-octet header and data.
+fn ivf_frames(data: &[u8]) -> (usize, Vec<(usize, usize)>) {
+    let header_len = usize::from(u16::from_le_bytes([data[6], data[7]]));
+    let mut at = header_len;
+    let mut frames = Vec::new();
+    while at + 12 <= data.len() {
+        let size = u32::from_le_bytes(data[at..at + 4].try_into().unwrap()) as usize;
+        frames.push((at, size));
+        at += 12 + size;
+    }
+    (header_len, frames)
+}
+
+#[test]
+fn ffmpeg_vp9_frames_survive_packetization_and_decode() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let ivf = scratch("in-vp9.ivf");
+    encode(&["-c:v", "libvpx-vp9", "-g", "3", "-f", "ivf"], &ivf);
+    let data = std::fs::read(&ivf).unwrap();
+    let (header_len, frames) = ivf_frames(&data);
+    assert!(!frames.is_empty());
+    let mut out = data[..header_len].to_vec();
+    for (flexible, mtu) in [(false, 300), (true, 1000)] {
+        let mut p = Vp9Packetizer::with_picture_id(500);
+        p.template.flexible = flexible;
+        let mut d = Vp9Depacketizer::default();
+        let mut keyframes = 0;
+        for (i, &(at, size)) in frames.iter().enumerate() {
+            let frame = &data[at + 12..at + 12 + size];
+            let (first, back) = through(&mut p, &mut d, frame, mtu);
+            assert_eq!(back, frame);
+            let key = vp9::is_keyframe(&first);
+            assert_eq!(key, vp9::frame_is_keyframe(frame));
+            if i == 0 {
+                assert!(key, "the first VP9 frame is a key frame");
+            }
+            keyframes += usize::from(key);
+            if !flexible {
+                out.extend_from_slice(&data[at..at + 12]);
+                out.extend_from_slice(&back);
+            }
+        }
+        assert!(keyframes >= 2, "-g 3 over {FRAMES} frames");
+    }
+    let written = scratch("out-vp9.ivf");
     std::fs::write(&written, &out).unwrap();
     assert_eq!(decoded_frames(&written), FRAMES);
 }

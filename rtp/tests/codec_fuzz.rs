@@ -42,6 +42,7 @@ fn depacketize_harnesses_on_random_payload_sequences() {
     for data in inputs(0x5eed_f022, 20_000) {
         fuzzing::depacketize_vp8(&data);
         fuzzing::depacketize_h264(&data);
+        fuzzing::depacketize_vp9(&data);
         fuzzing::depacketize_audio(&data);
     }
 }

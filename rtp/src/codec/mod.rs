@@ -29,6 +29,7 @@
 //! | G.711 µ-law/A-law | [`g711`] | RFC 3551 §4.5.14: samples split at `mtu` |
 //! | G.722 | [`g722`] | RFC 3551 §4.5.2: octets split at `mtu` |
 //! | VP8 | [`vp8`] | RFC 7741: payload descriptor with X/N/S/PID, PictureID, TL0PICIDX, TID/Y/KEYIDX |
+//! | VP9 | [`vp9`] | RFC 9628: flexible and non-flexible descriptors, layer indices, scalability structure; pictures of several layer frames joined as a superframe |
 //! | H.264 | [`h264`] | RFC 6184: single NAL unit, STAP-A, FU-A; packetization modes 0 and 1 |
 
 pub mod g711;
@@ -36,6 +37,7 @@ pub mod g722;
 pub mod h264;
 pub mod opus;
 pub mod vp8;
+pub mod vp9;
 
 /// Why a frame cannot be packetized or a payload cannot be depacketized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
