@@ -1,7 +1,7 @@
 //! Fuzz harness bodies for `fuzz/fuzz_targets/rtp_parse.rs`, `rtp_sample_builder.rs` and
 //! `fuzz/fuzz_targets/rtp_depacketize.rs` (feature `fuzzing`).
 
-use crate::codec::{self, g711, g722, h264, opus, vp8, vp9, Depacketizer, Packetizer};
+use crate::codec::{self, g711, g722, h264, h265, opus, vp8, vp9, Depacketizer, Packetizer};
 use crate::ext::ExtensionMap;
 use crate::{rtcp, write_rtp, RtpHeader, RtpPacket};
 
@@ -109,6 +109,27 @@ pub fn depacketize_h264(data: &[u8]) {
     });
 }
 
+/// Arbitrary payload sequences into the H.265 depacketizer: every access unit it emits is
+/// Annex-B whose NAL units have valid headers, and packetizes again (MTU 100).
+pub fn depacketize_h265(data: &[u8]) {
+    for (p, _) in payloads(data) {
+        let _ = h265::is_keyframe(p);
+        let _ = h265::starts_access_unit(p);
+    }
+    feed(&mut h265::H265Depacketizer::default(), data, &mut |au| {
+        let mut units = 0;
+        for nal in h264::AnnexB::new(au) {
+            units += 1;
+            assert!(matches!(nal, [h0, h1, ..] if h0 & 0x80 == 0 && (h0 >> 1) < 48 && h1 & 7 != 0));
+        }
+        assert!(units > 0);
+        let mut p = h265::H265Packetizer::default();
+        assert!(p
+            .packetize(au, 100, &mut |b, _| assert!(b.len() <= 100))
+            .is_ok());
+    });
+}
+
 /// Arbitrary payload sequences into the audio depacketizers: each non-empty payload is its
 /// own frame, unchanged.
 pub fn depacketize_audio(data: &[u8]) {
@@ -162,6 +183,17 @@ pub fn packetize_round_trip(data: &[u8]) {
     let got = run(
         &mut h264::H264Packetizer::default(),
         &mut h264::H264Depacketizer::default(),
+        frame,
+    );
+    if let Ok(au) = got {
+        let au = au.ok().flatten().unwrap_or_default();
+        let sent: Vec<&[u8]> = h264::AnnexB::new(frame).collect();
+        let back: Vec<&[u8]> = h264::AnnexB::new(&au).collect();
+        assert_eq!(sent, back);
+    }
+    let got = run(
+        &mut h265::H265Packetizer::default(),
+        &mut h265::H265Depacketizer::default(),
         frame,
     );
     if let Ok(au) = got {

@@ -1,11 +1,12 @@
 //! Real encoder output through the packetizers and depacketizers: ffmpeg encodes a few VP8,
-//! VP9 and H.264 frames, each frame goes through packetize → depacketize, the result is written
+//! VP9, H.264 and H.265 frames, each frame goes through packetize → depacketize, the result is written
 //! back and ffprobe must decode every frame. Skipped when ffmpeg is missing, unless CI=true.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use weft_rtp::codec::h264::{self, AnnexB, H264Depacketizer, H264Packetizer};
+use weft_rtp::codec::h265::{self, H265Depacketizer, H265Packetizer};
 use weft_rtp::codec::vp8::{self, Vp8Depacketizer, Vp8Packetizer};
 use weft_rtp::codec::vp9::{self, Vp9Depacketizer, Vp9Packetizer};
 use weft_rtp::codec::{Depacketizer, Packetizer};
@@ -226,6 +227,60 @@ fn ffmpeg_vp9_frames_survive_packetization_and_decode() {
         assert!(keyframes >= 2, "-g 3 over {FRAMES} frames");
     }
     let written = scratch("out-vp9.ivf");
+    std::fs::write(&written, &out).unwrap();
+    assert_eq!(decoded_frames(&written), FRAMES);
+}
+
+#[test]
+fn ffmpeg_h265_access_units_survive_packetization_and_decode() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let raw = scratch("in.h265");
+    // An access unit delimiter (type 35) before each access unit marks where one begins.
+    encode(
+        &[
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=error:keyint=3:min-keyint=3:scenecut=0:bframes=0",
+            "-bsf:v",
+            "hevc_metadata=aud=insert",
+            "-f",
+            "hevc",
+        ],
+        &raw,
+    );
+    let data = std::fs::read(&raw).unwrap();
+    let mut units: Vec<Vec<u8>> = Vec::new();
+    for nal in AnnexB::new(&data) {
+        if (nal[0] >> 1) & 0x3f == 35 || units.is_empty() {
+            units.push(Vec::new());
+        }
+        let au = units.last_mut().unwrap();
+        au.extend_from_slice(&[0, 0, 0, 1]);
+        au.extend_from_slice(nal);
+    }
+    assert_eq!(units.len(), FRAMES);
+    let (mut p, mut d) = (H265Packetizer::default(), H265Depacketizer::default());
+    let mut out = Vec::new();
+    let mut keyframes = 0;
+    for (i, au) in units.iter().enumerate() {
+        let mut payloads = Vec::new();
+        p.packetize(au, 400, &mut |b, m| payloads.push((b.to_vec(), m)))
+            .unwrap();
+        assert!(h265::starts_access_unit(&payloads[0].0));
+        let key = payloads.iter().any(|(b, _)| h265::is_keyframe(b));
+        if i == 0 {
+            assert!(key, "the first access unit is IRAP");
+        }
+        keyframes += usize::from(key);
+        let (_, back) = through(&mut p, &mut d, au, 400);
+        assert_eq!(&back, au);
+        out.extend_from_slice(&back);
+    }
+    assert_eq!(keyframes, 2, "keyint 3 over {FRAMES} frames");
+    let written = scratch("out.h265");
     std::fs::write(&written, &out).unwrap();
     assert_eq!(decoded_frames(&written), FRAMES);
 }

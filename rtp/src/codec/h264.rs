@@ -185,16 +185,16 @@ impl H264Packetizer {
 }
 
 /// Holds back the last finished payload so that the final one can carry the marker.
-struct Deferred<'a, 'e> {
-    cur: &'a mut Vec<u8>,
-    prev: &'a mut Vec<u8>,
-    held: bool,
-    emit: &'e mut dyn FnMut(&[u8], bool),
+pub(super) struct Deferred<'a, 'e> {
+    pub(super) cur: &'a mut Vec<u8>,
+    pub(super) prev: &'a mut Vec<u8>,
+    pub(super) held: bool,
+    pub(super) emit: &'e mut dyn FnMut(&[u8], bool),
 }
 
 impl Deferred<'_, '_> {
     /// `cur` holds a finished payload.
-    fn finish(&mut self) {
+    pub(super) fn finish(&mut self) {
         if self.held {
             (self.emit)(self.prev, false);
         }
@@ -203,7 +203,7 @@ impl Deferred<'_, '_> {
         self.held = true;
     }
 
-    fn last(self) {
+    pub(super) fn last(self) {
         if self.held {
             (self.emit)(self.prev, true);
         }
@@ -344,7 +344,7 @@ pub struct H264Depacketizer {
 /// H.264 §7.4.1: no byte-aligned 0x000000, 0x000001 or 0x000002 inside a NAL unit (the
 /// encoder inserts emulation prevention bytes); a unit holding one cannot be written as
 /// Annex-B without turning into other units.
-fn check_no_start_code(nal: &[u8]) -> Result<(), Error> {
+pub(super) fn check_no_start_code(nal: &[u8]) -> Result<(), Error> {
     if nal.windows(3).any(|w| w[0] == 0 && w[1] == 0 && w[2] <= 2) {
         Err(Error::StartCodeEmulation)
     } else {

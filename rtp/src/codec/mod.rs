@@ -31,10 +31,12 @@
 //! | VP8 | [`vp8`] | RFC 7741: payload descriptor with X/N/S/PID, PictureID, TL0PICIDX, TID/Y/KEYIDX |
 //! | VP9 | [`vp9`] | RFC 9628: flexible and non-flexible descriptors, layer indices, scalability structure; pictures of several layer frames joined as a superframe |
 //! | H.264 | [`h264`] | RFC 6184: single NAL unit, STAP-A, FU-A; packetization modes 0 and 1 |
+//! | H.265 | [`h265`] | RFC 7798: single NAL unit, AP, FU; no DONL (`sprop-max-don-diff` 0) |
 
 pub mod g711;
 pub mod g722;
 pub mod h264;
+pub mod h265;
 pub mod opus;
 pub mod vp8;
 pub mod vp9;
