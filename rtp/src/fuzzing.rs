@@ -1,7 +1,7 @@
 //! Fuzz harness bodies for `fuzz/fuzz_targets/rtp_parse.rs`, `rtp_sample_builder.rs` and
 //! `fuzz/fuzz_targets/rtp_depacketize.rs` (feature `fuzzing`).
 
-use crate::codec::{self, g711, g722, h264, h265, opus, vp8, vp9, Depacketizer, Packetizer};
+use crate::codec::{self, av1, g711, g722, h264, h265, opus, vp8, vp9, Depacketizer, Packetizer};
 use crate::ext::ExtensionMap;
 use crate::{rtcp, write_rtp, RtpHeader, RtpPacket};
 
@@ -127,6 +127,27 @@ pub fn depacketize_h265(data: &[u8]) {
         assert!(p
             .packetize(au, 100, &mut |b, _| assert!(b.len() <= 100))
             .is_ok());
+    });
+}
+
+/// Arbitrary payload sequences into the AV1 depacketizer: every temporal unit it emits is
+/// a temporal delimiter and OBUs with sizes, and packetizes again (MTU 100).
+pub fn depacketize_av1(data: &[u8]) {
+    for (p, _) in payloads(data) {
+        let _ = av1::is_keyframe(p);
+    }
+    feed(&mut av1::Av1Depacketizer::default(), data, &mut |tu| {
+        assert!(tu.starts_with(&[0x12, 0x00]));
+        let mut p = av1::Av1Packetizer::default();
+        let mut d = av1::Av1Depacketizer::default();
+        let mut back = None;
+        assert!(p
+            .packetize(tu, 100, &mut |b, m| {
+                assert!(b.len() <= 100);
+                back = d.push(b, m).ok().flatten();
+            })
+            .is_ok());
+        assert_eq!(back.as_deref(), Some(tu));
     });
 }
 

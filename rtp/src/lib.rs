@@ -3,15 +3,17 @@
 //! RTP and RTCP for WebRTC: a validated zero-copy RTP view and a writer into caller buffers
 //! ([`packet`]), RFC 8285 header extensions with typed values for the ones WebRTC uses
 //! ([`ext`]), RTCP compound packets as typed views and builders for receiver feedback
-//! ([`rtcp`]), packetizers and depacketizers for Opus, G.711, G.722, VP8, VP9, H.264 and
-//! H.265 ([`codec`]), sequence-number and timestamp unwrapping ([`seq`]), frame assembly under
+//! ([`rtcp`]), packetizers and depacketizers for Opus, G.711, G.722, VP8, VP9, H.264,
+//! H.265 and AV1 ([`codec`]), sequence-number and timestamp unwrapping ([`seq`]), frame assembly under
 //! reordering and loss ([`sample`]), a jitter buffer with a target delay ([`jitter`]),
 //! generic NACK generation and a bounded send history answering it ([`nack`]), RTX
 //! (RFC 4588) wrap and unwrap ([`rtx`]), and receiver statistics for report blocks
 //! (RFC 3550 §6.4.1, §A.1, §A.3, §A.8: [`stats`]).
 //! Sans-IO: time is an argument, never read; no allocation on the RTP parse path.
 //!
-//! Not here yet (issue 7 continues): the AV1 payload format.
+//! Not here yet (issue 7 continues): REMB and transport-wide-cc feedback builders (their
+//! views exist), H.264 interleaved mode, H.265 DONL/PACI, VP9 SVC packetization of several
+//! spatial layers in one call, AV1 dependency descriptor, a bench beside webrtc-rs.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(

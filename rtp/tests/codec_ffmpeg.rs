@@ -1,10 +1,11 @@
 //! Real encoder output through the packetizers and depacketizers: ffmpeg encodes a few VP8,
-//! VP9, H.264 and H.265 frames, each frame goes through packetize → depacketize, the result is written
+//! VP9, H.264, H.265 and AV1 frames, each frame goes through packetize → depacketize, the result is written
 //! back and ffprobe must decode every frame. Skipped when ffmpeg is missing, unless CI=true.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use weft_rtp::codec::av1::{self, read_leb128, Av1Depacketizer, Av1Packetizer};
 use weft_rtp::codec::h264::{self, AnnexB, H264Depacketizer, H264Packetizer};
 use weft_rtp::codec::h265::{self, H265Depacketizer, H265Packetizer};
 use weft_rtp::codec::vp8::{self, Vp8Depacketizer, Vp8Packetizer};
@@ -281,6 +282,61 @@ fn ffmpeg_h265_access_units_survive_packetization_and_decode() {
     }
     assert_eq!(keyframes, 2, "keyint 3 over {FRAMES} frames");
     let written = scratch("out.h265");
+    std::fs::write(&written, &out).unwrap();
+    assert_eq!(decoded_frames(&written), FRAMES);
+}
+
+#[test]
+fn ffmpeg_av1_temporal_units_survive_packetization_and_decode() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let raw = scratch("in.obu");
+    encode(
+        &[
+            "-c:v",
+            "libaom-av1",
+            "-cpu-used",
+            "8",
+            "-g",
+            "3",
+            "-f",
+            "obu",
+        ],
+        &raw,
+    );
+    let data = std::fs::read(&raw).unwrap();
+    // Temporal units start at temporal delimiter OBUs (type 2).
+    let mut units: Vec<Vec<u8>> = Vec::new();
+    let mut at = 0;
+    while at < data.len() {
+        let h = data[at];
+        let header_len = if h & 0x04 != 0 { 2 } else { 1 };
+        assert!(h & 0x02 != 0, "low-overhead OBUs carry their size");
+        let (size, n) = read_leb128(&data[at + header_len..]).unwrap();
+        let end = at + header_len + n + size as usize;
+        if (h >> 3) & 0x0f == 2 {
+            units.push(Vec::new());
+        }
+        units.last_mut().unwrap().extend_from_slice(&data[at..end]);
+        at = end;
+    }
+    assert_eq!(units.len(), FRAMES);
+    let (mut p, mut d) = (Av1Packetizer::default(), Av1Depacketizer::default());
+    let mut out = Vec::new();
+    let mut keyframes = 0;
+    for (i, tu) in units.iter().enumerate() {
+        let (first, back) = through(&mut p, &mut d, tu, 300);
+        assert_eq!(&back, tu);
+        let key = av1::is_keyframe(&first);
+        if i == 0 {
+            assert!(key, "the first temporal unit starts a coded video sequence");
+        }
+        keyframes += usize::from(key);
+        out.extend_from_slice(&back);
+    }
+    assert!(keyframes >= 1);
+    let written = scratch("out.obu");
     std::fs::write(&written, &out).unwrap();
     assert_eq!(decoded_frames(&written), FRAMES);
 }

@@ -24,7 +24,9 @@ fn inputs(seed: u64, n: usize) -> impl Iterator<Item = Vec<u8>> {
         for _ in 0..rng.next() % 8 {
             let len = (rng.next() % 40) as u8;
             v.push(len | (rng.next() as u8 & 0x80));
-            let heads = [0x10, 0x90, 0x00, 0x78, 0x7c, 0x65, 0x41, 0x60, 0x62, 0x26];
+            let heads = [
+                0x10, 0x90, 0x00, 0x78, 0x7c, 0x65, 0x41, 0x60, 0x62, 0x26, 0x08, 0x40, 0x80,
+            ];
             v.push(heads[(rng.next() % heads.len() as u64) as usize]);
             v.push([0x85, 0x05, 0x45, 0x00, 0x04][(rng.next() % 5) as usize]);
             v.extend((2..len).map(|_| rng.next() as u8));
@@ -44,6 +46,7 @@ fn depacketize_harnesses_on_random_payload_sequences() {
         fuzzing::depacketize_h264(&data);
         fuzzing::depacketize_vp9(&data);
         fuzzing::depacketize_h265(&data);
+        fuzzing::depacketize_av1(&data);
         fuzzing::depacketize_audio(&data);
     }
 }

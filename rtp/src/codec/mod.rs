@@ -32,7 +32,9 @@
 //! | VP9 | [`vp9`] | RFC 9628: flexible and non-flexible descriptors, layer indices, scalability structure; pictures of several layer frames joined as a superframe |
 //! | H.264 | [`h264`] | RFC 6184: single NAL unit, STAP-A, FU-A; packetization modes 0 and 1 |
 //! | H.265 | [`h265`] | RFC 7798: single NAL unit, AP, FU; no DONL (`sprop-max-don-diff` 0) |
+//! | AV1 | [`av1`] | AV1 RTP payload format v1.0: aggregation header, OBU elements, fragments across packets |
 
+pub mod av1;
 pub mod g711;
 pub mod g722;
 pub mod h264;
