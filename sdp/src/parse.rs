@@ -2,12 +2,17 @@
 //!
 //! Every value parser consumes the rest of its line, so the input left over at a failure is
 //! a suffix of the line and gives the column exactly.
+//!
+//! The parsers are nom parsers (`IResult` in, `IResult` out, errors through nom's
+//! `ParseError`), built on a few hand-written primitives over bytes rather than on nom's
+//! generic combinators: a table-driven scan per character class, one integer reader, and a
+//! dispatch on the attribute name that compares it as one integer. Profiles of the
+//! combinator version spent more time in the combinators than in the grammar.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr as _;
 
-use nom::bytes::complete::tag;
 use nom::character::complete::char;
 use nom::error::{ErrorKind as NomKind, ParseError as NomParseError};
 use nom::{Err as NomErr, IResult};
@@ -65,8 +70,42 @@ impl<'a> NomParseError<&'a str> for Fail<'a> {
 
 pub(crate) type R<'a, T> = IResult<&'a str, T, Fail<'a>>;
 
+/// A failure at `at`: `expected` is what the grammar wanted there.
+#[cold]
+fn error<'a>(at: &'a str, expected: &'static str) -> NomErr<Fail<'a>> {
+    NomErr::Error(Fail { at, expected })
+}
+
+#[inline(always)]
 fn fail<'a, T>(at: &'a str, expected: &'static str) -> R<'a, T> {
-    Err(NomErr::Error(Fail { at, expected }))
+    Err(error(at, expected))
+}
+
+/// The failure of a function that parses an attribute and pushes it. Boxed: the result of
+/// every push is then one register, not 40 bytes written and copied back through memory
+/// once per line.
+pub(crate) struct Failed<'a>(Box<Fail<'a>>);
+
+/// What pushing an attribute gives.
+type Pushed<'a> = Result<(), Failed<'a>>;
+
+impl<'a> From<NomErr<Fail<'a>>> for Failed<'a> {
+    #[cold]
+    fn from(e: NomErr<Fail<'a>>) -> Self {
+        Failed(Box::new(match e {
+            NomErr::Error(f) | NomErr::Failure(f) => f,
+            NomErr::Incomplete(_) => Fail {
+                at: "",
+                expected: "more input",
+            },
+        }))
+    }
+}
+
+impl<'a> From<Failed<'a>> for NomErr<Fail<'a>> {
+    fn from(f: Failed<'a>) -> Self {
+        NomErr::Error(*f.0)
+    }
 }
 
 /// Runs `p`; if it fails, reports `expected` where `p` started.
@@ -113,7 +152,7 @@ mod charset {
             ByteSet(t)
         }
 
-        #[inline]
+        #[inline(always)]
         pub(super) fn contains(&self, c: u8) -> bool {
             self.0[c as usize]
         }
@@ -147,44 +186,76 @@ mod charset {
 }
 
 /// Length of the run of `set` bytes at the start of `i`.
-#[inline]
-fn run_len(i: &str, set: &ByteSet) -> usize {
-    i.bytes().position(|c| !set.contains(c)).unwrap_or(i.len())
-}
-
-/// One or more bytes of `set`.
-#[inline]
-fn take1<'a>(set: &'static ByteSet) -> impl Fn(&'a str) -> R<'a, &'a str> {
-    move |i| match run_len(i, set) {
-        0 => Err(NomErr::Error(Fail::from_error_kind(i, NomKind::TakeWhile1))),
-        n => match (i.get(..n), i.get(n..)) {
-            (Some(head), Some(rest)) => Ok((rest, head)),
-            _ => Err(NomErr::Error(Fail::from_error_kind(i, NomKind::TakeWhile1))),
-        },
+#[inline(always)]
+fn run_len(i: &[u8], set: &ByteSet) -> usize {
+    let mut n = 0;
+    while let Some(&c) = i.get(n) {
+        if !set.contains(c) {
+            break;
+        }
+        n += 1;
     }
+    n
 }
 
-/// Zero or more bytes of `set`.
-#[inline]
-fn take0<'a>(set: &'static ByteSet) -> impl Fn(&'a str) -> R<'a, &'a str> {
-    move |i| {
-        let n = run_len(i, set);
-        match (i.get(..n), i.get(n..)) {
-            (Some(head), Some(rest)) => Ok((rest, head)),
-            _ => Ok((i, "")),
+/// [`run_len`] for runs that are usually long (URIs, ids, passwords): eight bytes per test.
+#[inline(always)]
+fn run_len_long(i: &[u8], set: &ByteSet) -> usize {
+    let mut n = 0;
+    while let Some(&[a, b, c, d, e, f, g, h]) = i.get(n..n + 8) {
+        let all = set.contains(a)
+            & set.contains(b)
+            & set.contains(c)
+            & set.contains(d)
+            & set.contains(e)
+            & set.contains(f)
+            & set.contains(g)
+            & set.contains(h);
+        if !all {
+            break;
+        }
+        n += 8;
+    }
+    n + run_len(i.get(n..).unwrap_or_default(), set)
+}
+
+/// `i` split after `n` bytes, where `n` is the length of `i` or the position of an ASCII
+/// byte (every scan stops at one), so the split is always on a character boundary.
+#[inline(always)]
+fn cut(i: &str, n: usize) -> (&str, &str) {
+    i.split_at_checked(n).unwrap_or((i, ""))
+}
+
+/// One or more bytes of `set`, else `expected` at `i`.
+#[inline(always)]
+fn take1<'a>(i: &'a str, set: &ByteSet, expected: &'static str) -> R<'a, &'a str> {
+    match run_len(i.as_bytes(), set) {
+        0 => fail(i, expected),
+        n => {
+            let (head, rest) = cut(i, n);
+            Ok((rest, head))
         }
     }
 }
 
-fn token(i: &str) -> R<'_, &str> {
-    take1(&TOKEN)(i)
+/// [`take1`] for runs that are usually long.
+#[inline(always)]
+fn take1_long<'a>(i: &'a str, set: &ByteSet, expected: &'static str) -> R<'a, &'a str> {
+    match run_len_long(i.as_bytes(), set) {
+        0 => fail(i, expected),
+        n => {
+            let (head, rest) = cut(i, n);
+            Ok((rest, head))
+        }
+    }
 }
 
-fn non_ws(i: &str) -> R<'_, &str> {
-    take1(&NON_WS)(i)
+#[inline(always)]
+fn token<'a>(i: &'a str, expected: &'static str) -> R<'a, &'a str> {
+    take1(i, &TOKEN, expected)
 }
 
-#[inline]
+#[inline(always)]
 fn sp(i: &str) -> R<'_, char> {
     match i.strip_prefix(' ') {
         Some(rest) => Ok((rest, ' ')),
@@ -193,40 +264,48 @@ fn sp(i: &str) -> R<'_, char> {
 }
 
 /// A decimal number that fits `T`; `what` names it in the error. Digits are accumulated
-/// directly (at most 20 are ever meaningful for a u64).
-#[inline]
-fn number<'a, T: TryFrom<u64>>(what: &'static str) -> impl Fn(&'a str) -> R<'a, T> {
-    move |i| {
-        let mut value: u64 = 0;
-        let mut n = 0;
-        for c in i.bytes() {
-            if !c.is_ascii_digit() {
-                break;
-            }
-            value = match value
+/// directly; only from the 20th digit on can a u64 overflow, so only then is it checked.
+#[inline(always)]
+fn number<'a, T: TryFrom<u64>>(i: &'a str, what: &'static str) -> R<'a, T> {
+    let bytes = i.as_bytes();
+    let mut value: u64 = 0;
+    let mut n = 0;
+    while let Some(&c) = bytes.get(n) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        value = if n < 19 {
+            value * 10 + u64::from(d)
+        } else {
+            match value
                 .checked_mul(10)
-                .and_then(|v| v.checked_add(u64::from(c - b'0')))
+                .and_then(|v| v.checked_add(u64::from(d)))
             {
                 Some(v) => v,
                 None => return fail(i, what),
-            };
-            n += 1;
-        }
-        match (n, T::try_from(value), i.get(n..)) {
-            (1.., Ok(v), Some(rest)) => Ok((rest, v)),
-            _ => fail(i, what),
-        }
+            }
+        };
+        n += 1;
+    }
+    match (n, T::try_from(value)) {
+        (1.., Ok(v)) => Ok((cut(i, n).1, v)),
+        _ => fail(i, what),
     }
 }
 
+const PT: &str = "a payload type (0-127)";
+
+#[inline(always)]
 fn payload_type(i: &str) -> R<'_, u8> {
-    let (rest, pt) = number::<u8>("a payload type (0-127)")(i)?;
+    let (rest, pt) = number::<u8>(i, PT)?;
     if pt > 127 {
-        return fail(i, "a payload type (0-127)");
+        return fail(i, PT);
     }
     Ok((rest, pt))
 }
 
+#[inline(always)]
 fn eol(i: &str) -> R<'_, ()> {
     if i.is_empty() {
         Ok((i, ()))
@@ -235,22 +314,41 @@ fn eol(i: &str) -> R<'_, ()> {
     }
 }
 
+/// Position of the first NUL or CR, eight bytes at a time: a byte of `x` is zero exactly
+/// where `x - 0x01..01` borrows into a byte whose top bit `x` did not have, and the lowest
+/// such byte is exact.
+#[inline]
+fn find_nul_or_cr(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const TOPS: u64 = ONES << 7;
+    const CRS: u64 = ONES * b'\r' as u64;
+    let mut n = 0;
+    while let Some(&[a, b, c, d, e, f, g, h]) = bytes.get(n..n + 8) {
+        let x = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
+        let y = x ^ CRS;
+        let hits = (x.wrapping_sub(ONES) & !x | y.wrapping_sub(ONES) & !y) & TOPS;
+        if hits != 0 {
+            return Some(n + (hits.trailing_zeros() / 8) as usize);
+        }
+        n += 8;
+    }
+    let tail = bytes.get(n..).unwrap_or_default();
+    tail.iter()
+        .position(|&c| c == 0 || c == b'\r')
+        .map(|p| n + p)
+}
+
 /// The rest of the line as a byte-string, possibly empty (RFC 8866 §9 excludes NUL and CR).
+#[inline]
 fn text0(i: &str) -> R<'_, &str> {
-    let bytes = i.as_bytes();
-    // Most values are short, and a plain loop costs less than memchr's set-up for them.
-    let bad = if bytes.len() < 32 {
-        bytes.iter().position(|&c| c == 0 || c == b'\r')
-    } else {
-        memchr::memchr2(0, b'\r', bytes)
-    };
-    match bad {
-        Some(p) => fail(i.get(p..).unwrap_or(i), BAD_BYTE),
+    match find_nul_or_cr(i.as_bytes()) {
+        Some(p) => fail(cut(i, p).1, BAD_BYTE),
         None => Ok(("", i)),
     }
 }
 
 /// Non-empty rest of the line as a byte-string.
+#[inline]
 fn text(i: &str) -> R<'_, &str> {
     if i.is_empty() {
         fail(i, "some text")
@@ -261,6 +359,7 @@ fn text(i: &str) -> R<'_, &str> {
 
 const BAD_BYTE: &str = "text without NUL or a lone carriage return";
 
+#[inline(always)]
 fn b(s: &str) -> Str<'_> {
     Cow::Borrowed(s)
 }
@@ -268,12 +367,12 @@ fn b(s: &str) -> Str<'_> {
 /// A dotted-quad IPv4 address with the same rules as std's parser (four decimal octets,
 /// each at most 255, no leading zeros), in a fraction of its instructions: candidates and
 /// connection lines are mostly IPv4.
-fn ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
+fn ipv4(s: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut k = 0; // octet being read
     let mut value: u16 = 0;
     let mut digits = 0;
-    for &c in s.as_bytes() {
+    for &c in s {
         match c {
             b'0'..=b'9' => {
                 // No leading zeros, at most three digits, at most 255.
@@ -302,64 +401,82 @@ fn ipv4(s: &str) -> Option<std::net::Ipv4Addr> {
     Some(octets.into())
 }
 
-/// `:`-separated groups of one to four hex digits (an empty text is no groups), written
-/// into `out` in order; the number of groups, or `None` if they do not fit.
-fn ipv6_groups(s: &str, out: &mut [u16]) -> Option<usize> {
-    if s.is_empty() {
-        return Some(0);
-    }
-    let mut n = 0;
-    for group in s.split(':') {
-        if group.is_empty() || group.len() > 4 {
-            return None;
-        }
-        let mut value: u16 = 0;
-        for c in group.bytes() {
-            value = value << 4 | u16::from(hex_val(c)?);
-        }
-        *out.get_mut(n)? = value;
-        n += 1;
-    }
-    Some(n)
-}
-
-/// The common IPv6 forms, hex groups with at most one `::`, with the same rules and result
-/// as std's parser in a fraction of its instructions; `None` for anything else (embedded
-/// IPv4 included), which then goes to std.
-fn ipv6(s: &str) -> Option<std::net::Ipv6Addr> {
+/// The common IPv6 forms, one to eight groups of one to four hex digits with at most one
+/// `::` (which stands for at least one zero group, RFC 4291 §2.2), read in one pass with
+/// the same rules and result as std's parser; `None` for anything else (embedded IPv4
+/// included), which then goes to std.
+fn ipv6(s: &[u8]) -> Option<Ipv6Addr> {
     let mut groups = [0u16; 8];
-    match s.split_once("::") {
-        None => {
-            if ipv6_groups(s, &mut groups)? != 8 {
+    let mut n = 0; // groups read
+    let mut gap: Option<usize> = None; // where `::` stands, in groups
+    let mut pos = 0;
+    if s.starts_with(b"::") {
+        if s.len() == 2 {
+            return Some(Ipv6Addr::UNSPECIFIED);
+        }
+        gap = Some(0);
+        pos = 2;
+    }
+    loop {
+        let mut value: u16 = 0;
+        let mut digits = 0;
+        while let Some(h) = s.get(pos).and_then(|&c| hex_val(c)) {
+            if digits == 4 {
                 return None;
             }
+            value = value << 4 | u16::from(h);
+            digits += 1;
+            pos += 1;
         }
-        Some((head, tail)) => {
-            // `::` stands for at least one zero group (RFC 4291 §2.2).
-            let mut tail_groups = [0u16; 7];
-            let h = ipv6_groups(head, groups.get_mut(..7)?)?;
-            let t = ipv6_groups(tail, tail_groups.get_mut(..7 - h)?)?;
-            groups
-                .get_mut(8 - t..)?
-                .copy_from_slice(tail_groups.get(..t)?);
+        if digits == 0 {
+            return None;
+        }
+        *groups.get_mut(n)? = value;
+        n += 1;
+        match s.get(pos) {
+            None => break,
+            Some(b':') => {
+                pos += 1;
+                if s.get(pos) == Some(&b':') {
+                    if gap.is_some() {
+                        return None;
+                    }
+                    gap = Some(n);
+                    pos += 1;
+                    if pos == s.len() {
+                        break;
+                    }
+                }
+            }
+            Some(_) => return None,
         }
     }
-    Some(groups.into())
+    match gap {
+        None if n == 8 => Some(groups.into()),
+        None => None,
+        Some(_) if n > 7 => None,
+        Some(at) => {
+            // groups[at..n] are the groups after `::`; move them to the end.
+            groups.get_mut(at..)?.rotate_right(8 - n);
+            Some(groups.into())
+        }
+    }
 }
 
 /// An address as text: an IP literal if it parses as one, otherwise a name.
 pub(crate) fn address(s: &str) -> Address<'_> {
-    if let Some(v4) = ipv4(s) {
+    let bytes = s.as_bytes();
+    if let Some(v4) = ipv4(bytes) {
         return Address::Ip(IpAddr::V4(v4));
     }
-    // Only text that can be an IP literal goes to the parsers.
-    let maybe_ip = s
-        .bytes()
-        .all(|c| c.is_ascii_hexdigit() || c == b'.' || c == b':');
+    if let Some(v6) = ipv6(bytes) {
+        return Address::Ip(IpAddr::V6(v6));
+    }
+    // Only text that can be an IP literal goes to std's parser.
+    let maybe_ip = bytes
+        .iter()
+        .all(|&c| c.is_ascii_hexdigit() || c == b'.' || c == b':');
     if maybe_ip {
-        if let Some(v6) = ipv6(s) {
-            return Address::Ip(IpAddr::V6(v6));
-        }
         if let Ok(ip) = IpAddr::from_str(s) {
             return Address::Ip(ip);
         }
@@ -375,19 +492,23 @@ fn address_type(s: &str) -> AddressType<'_> {
     }
 }
 
+const NET_TYPE: &str = "a network type (`IN`)";
+const ADDR_TYPE: &str = "an address type (`IP4` or `IP6`)";
+const PORT: &str = "a port (0-65535)";
+
 // RFC 8866 §5.2: o=<username> <sess-id> <sess-version> <nettype> <addrtype> <unicast-address>
 fn origin(i: &str) -> R<'_, Origin<'_>> {
-    let (i, username) = expect("a user name (`-` for none)", non_ws)(i)?;
+    let (i, username) = take1(i, &NON_WS, "a user name (`-` for none)")?;
     let (i, _) = sp(i)?;
-    let (i, session_id) = number::<u64>("a numeric session id")(i)?;
+    let (i, session_id) = number::<u64>(i, "a numeric session id")?;
     let (i, _) = sp(i)?;
-    let (i, session_version) = number::<u64>("a numeric session version")(i)?;
+    let (i, session_version) = number::<u64>(i, "a numeric session version")?;
     let (i, _) = sp(i)?;
-    let (i, net_type) = expect("a network type (`IN`)", token)(i)?;
+    let (i, net_type) = token(i, NET_TYPE)?;
     let (i, _) = sp(i)?;
-    let (i, addr_type) = expect("an address type (`IP4` or `IP6`)", token)(i)?;
+    let (i, addr_type) = token(i, ADDR_TYPE)?;
     let (i, _) = sp(i)?;
-    let (i, addr) = expect("a unicast address", non_ws)(i)?;
+    let (i, addr) = take1(i, &NON_WS, "a unicast address")?;
     let (i, _) = eol(i)?;
     Ok((
         i,
@@ -404,26 +525,26 @@ fn origin(i: &str) -> R<'_, Origin<'_>> {
 
 // RFC 8866 §5.7: c=<nettype> <addrtype> <connection-address>
 fn connection(i: &str) -> R<'_, Connection<'_>> {
-    let (i, net_type) = expect("a network type (`IN`)", token)(i)?;
+    let (i, net_type) = token(i, NET_TYPE)?;
     let (i, _) = sp(i)?;
-    let (i, addr_type) = expect("an address type (`IP4` or `IP6`)", token)(i)?;
+    let (i, addr_type) = token(i, ADDR_TYPE)?;
     let (i, _) = sp(i)?;
-    let (i, addr) = expect("a connection address", take1(&ADDRESS))(i)?;
+    let (i, addr) = take1(i, &ADDRESS, "a connection address")?;
     let address_type = address_type(addr_type);
     let (mut ttl, mut count) = (None, None);
     let mut i = i;
     // IP4 multicast: addr/ttl[/count]; IP6 multicast: addr[/count] (RFC 8866 §5.7).
     if let Some(rest) = i.strip_prefix('/') {
         if address_type == AddressType::Ip6 {
-            let (rest, n) = number::<u32>("a number of addresses")(rest)?;
+            let (rest, n) = number::<u32>(rest, "a number of addresses")?;
             count = Some(n);
             i = rest;
         } else {
-            let (rest, t) = number::<u8>("a multicast TTL (0-255)")(rest)?;
+            let (rest, t) = number::<u8>(rest, "a multicast TTL (0-255)")?;
             ttl = Some(t);
             i = rest;
             if let Some(rest) = i.strip_prefix('/') {
-                let (rest, n) = number::<u32>("a number of addresses")(rest)?;
+                let (rest, n) = number::<u32>(rest, "a number of addresses")?;
                 count = Some(n);
                 i = rest;
             }
@@ -444,9 +565,9 @@ fn connection(i: &str) -> R<'_, Connection<'_>> {
 
 // RFC 8866 §5.8: b=<bwtype>:<bandwidth>
 fn bandwidth(i: &str) -> R<'_, Bandwidth<'_>> {
-    let (i, kind) = expect("a bandwidth type such as `AS` or `TIAS`", token)(i)?;
+    let (i, kind) = token(i, "a bandwidth type such as `AS` or `TIAS`")?;
     let (i, _) = expect("`:`", char(':'))(i)?;
-    let (i, value) = number::<u64>("a bandwidth value")(i)?;
+    let (i, value) = number::<u64>(i, "a bandwidth value")?;
     let (i, _) = eol(i)?;
     let kind = match kind {
         "AS" => BandwidthType::As,
@@ -459,9 +580,9 @@ fn bandwidth(i: &str) -> R<'_, Bandwidth<'_>> {
 
 // RFC 8866 §5.9: t=<start-time> <stop-time>
 fn timing(i: &str) -> R<'_, Timing<'_>> {
-    let (i, start) = number::<u64>("a start time")(i)?;
+    let (i, start) = number::<u64>(i, "a start time")?;
     let (i, _) = sp(i)?;
-    let (i, stop) = number::<u64>("a stop time")(i)?;
+    let (i, stop) = number::<u64>(i, "a stop time")?;
     let (i, _) = eol(i)?;
     Ok((
         i,
@@ -474,29 +595,32 @@ fn timing(i: &str) -> R<'_, Timing<'_>> {
     ))
 }
 
+const FORMATS: &str = "a space and at least one media format";
+
 // RFC 8866 §5.14: m=<media> <port>[/<number of ports>] <proto> <fmt> ...
 fn media(i: &str) -> R<'_, MediaDescription<'_>> {
-    let (i, kind) = expect("a media type such as `audio`", token)(i)?;
+    let (i, kind) = token(i, "a media type such as `audio`")?;
     let (i, _) = sp(i)?;
-    let (i, port) = number::<u16>("a port (0-65535)")(i)?;
+    let (i, port) = number::<u16>(i, PORT)?;
     let (i, port_count) = match i.strip_prefix('/') {
         Some(rest) => {
-            let (rest, n) = number::<u16>("a number of ports")(rest)?;
+            let (rest, n) = number::<u16>(rest, "a number of ports")?;
             (rest, Some(n))
         }
         None => (i, None),
     };
     let (i, _) = sp(i)?;
     // proto = token *("/" token)
-    let (i, protocol) = expect(
+    let (i, protocol) = take1(
+        i,
+        &PROTO,
         "a transport protocol such as `UDP/TLS/RTP/SAVPF`",
-        take1(&PROTO),
-    )(i)?;
+    )?;
     let rtp = protocol.contains("RTP/");
     let mut i = i;
     let formats = if rtp {
         if i.is_empty() {
-            return fail(i, "a space and at least one media format");
+            return fail(i, FORMATS);
         }
         let mut pts = Vec::with_capacity(i.len() / 3);
         while !i.is_empty() {
@@ -508,12 +632,12 @@ fn media(i: &str) -> R<'_, MediaDescription<'_>> {
         Formats::Rtp(pts)
     } else {
         if i.is_empty() {
-            return fail(i, "a space and at least one media format");
+            return fail(i, FORMATS);
         }
         let mut fmts = Vec::with_capacity(1);
         while !i.is_empty() {
             let (rest, _) = sp(i)?;
-            let (rest, f) = expect("a media format", token)(rest)?;
+            let (rest, f) = token(rest, "a media format")?;
             fmts.push(b(f));
             i = rest;
         }
@@ -544,164 +668,458 @@ fn media(i: &str) -> R<'_, MediaDescription<'_>> {
     ))
 }
 
-// RFC 8866 §5.13: a=<attribute> / a=<attribute>:<value>
-pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
-    attribute_inner(i)
+/// The attribute names this crate types, and everything else.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Name {
+    Candidate,
+    IceUfrag,
+    IcePwd,
+    IceOptions,
+    Fingerprint,
+    Setup,
+    Mid,
+    Group,
+    Msid,
+    MsidSemantic,
+    Rtpmap,
+    Fmtp,
+    RtcpFb,
+    Extmap,
+    Ssrc,
+    SsrcGroup,
+    Rid,
+    Simulcast,
+    Rtcp,
+    SctpPort,
+    MaxMessageSize,
+    Sctpmap,
+    SctpInit,
+    IceLite,
+    EndOfCandidates,
+    ExtmapAllowMixed,
+    RtcpMux,
+    RtcpMuxOnly,
+    RtcpRsize,
+    SendRecv,
+    SendOnly,
+    RecvOnly,
+    Inactive,
+    Other,
 }
 
-/// Parses an attribute and pushes it: building the value where it is pushed avoids copying a
-/// returned `Result<(&str, Attribute)>` through the stack, which profiles showed to stall on
-/// store forwarding and cost more than the parsing itself.
-#[inline(never)]
-fn push_attribute<'a>(i: &'a str, out: &mut Vec<Attribute<'a>>) -> Result<(), NomErr<Fail<'a>>> {
-    let (_, a) = attribute_inner(i)?;
+impl Name {
+    /// Attributes that never take a value (`a=<flag>`).
+    fn is_flag(self) -> bool {
+        matches!(
+            self,
+            Name::IceLite
+                | Name::EndOfCandidates
+                | Name::ExtmapAllowMixed
+                | Name::RtcpMux
+                | Name::RtcpMuxOnly
+                | Name::RtcpRsize
+                | Name::SendRecv
+                | Name::SendOnly
+                | Name::RecvOnly
+                | Name::Inactive
+        )
+    }
+}
+
+/// The first 16 bytes of a name as one little-endian integer, zero-padded. Names are
+/// tokens, which hold no NUL, so two names of at most 16 bytes are equal exactly when
+/// their keys are.
+// `j` stays below the length.
+#[allow(clippy::indexing_slicing)]
+const fn key(name: &[u8]) -> u128 {
+    let mut k = 0u128;
+    let mut j = 0;
+    while j < name.len() && j < 16 {
+        k |= (name[j] as u128) << (8 * j);
+        j += 1;
+    }
+    k
+}
+
+/// Which attribute the name `line[..n]` is; `n` is its length, a token. `window` is the
+/// line followed by whatever input comes after it: its first 16 bytes, masked to the name,
+/// are one integer to switch on instead of a string comparison per known name.
+#[inline(always)]
+fn classify(line: &str, window: &[u8], n: usize) -> Name {
+    let name_key = match window.first_chunk::<16>() {
+        Some(head) if n < 16 => u128::from_le_bytes(*head) & ((1u128 << (8 * n)) - 1),
+        Some(head) if n == 16 => u128::from_le_bytes(*head),
+        _ if n > 16 => {
+            return match line.as_bytes().get(..n) {
+                Some(b"end-of-candidates") => Name::EndOfCandidates,
+                Some(b"extmap-allow-mixed") => Name::ExtmapAllowMixed,
+                _ => Name::Other,
+            }
+        }
+        _ => key(line.as_bytes().get(..n).unwrap_or_default()),
+    };
+    name_of(name_key)
+}
+
+/// `name:` as a key and the mask of its length, for [`push_known`].
+const fn pattern(name_colon: &str) -> (u128, u128) {
+    let n = name_colon.len();
+    let mask = if n >= 16 {
+        u128::MAX
+    } else {
+        (1u128 << (8 * n)) - 1
+    };
+    (key(name_colon.as_bytes()), mask)
+}
+
+#[inline(always)]
+fn hit(window: u128, (key, mask): (u128, u128)) -> bool {
+    window & mask == key
+}
+
+/// The fast path of [`push_attribute`] for the attributes a browser writes most.
+///
+/// `window` is the line from the attribute name on, followed by whatever input comes after
+/// it. Its first four bytes pick a group of names, and each name of the group is checked
+/// together with its `:` as one masked 16-byte comparison. A match is exactly that name and
+/// its `:`, all inside the line (names hold no line breaks), so the name needs no scan.
+/// `None` when nothing matched, or fewer than 16 bytes are left: the general path decides.
+#[inline(always)]
+fn push_known<'a>(
+    line: &'a str,
+    window: &[u8],
+    out: &mut Vec<Attribute<'a>>,
+) -> Option<Pushed<'a>> {
+    const fn p4(s: &str) -> u32 {
+        key(s.as_bytes()) as u32
+    }
+    const RTCP: u32 = p4("rtcp");
+    const RTPM: u32 = p4("rtpm");
+    const FMTP: u32 = p4("fmtp");
+    const EXTM: u32 = p4("extm");
+    const CAND: u32 = p4("cand");
+    const SSRC: u32 = p4("ssrc");
+    const ICE: u32 = p4("ice-");
+    const FING: u32 = p4("fing");
+    const SETU: u32 = p4("setu");
+    const MID: u32 = p4("mid:");
+    const MSID: u32 = p4("msid");
+    const RTCP_FB: (u128, u128) = pattern("rtcp-fb:");
+    const RTPMAP: (u128, u128) = pattern("rtpmap:");
+    const FMTP_: (u128, u128) = pattern("fmtp:");
+    const EXTMAP: (u128, u128) = pattern("extmap:");
+    const CANDIDATE: (u128, u128) = pattern("candidate:");
+    const SSRC_: (u128, u128) = pattern("ssrc:");
+    const ICE_UFRAG: (u128, u128) = pattern("ice-ufrag:");
+    const ICE_PWD: (u128, u128) = pattern("ice-pwd:");
+    const ICE_OPTIONS: (u128, u128) = pattern("ice-options:");
+    const FINGERPRINT: (u128, u128) = pattern("fingerprint:");
+    const SETUP: (u128, u128) = pattern("setup:");
+    const MSID_: (u128, u128) = pattern("msid:");
+    let w = u128::from_le_bytes(*window.first_chunk::<16>()?);
+    // The value after `name:`, `n` bytes in.
+    let value = |n: usize| cut(line, n).1;
+    let (kind, n) = match w as u32 {
+        RTCP if hit(w, RTCP_FB) => return Some(push_rtcp_fb(value(8), out)),
+        RTPM if hit(w, RTPMAP) => return Some(push_rtpmap(value(7), out)),
+        FMTP if hit(w, FMTP_) => return Some(push_fmtp(value(5), out)),
+        EXTM if hit(w, EXTMAP) => return Some(push_extmap(value(7), out)),
+        CAND if hit(w, CANDIDATE) => return Some(push_candidate(value(10), out)),
+        SSRC if hit(w, SSRC_) => return Some(push_ssrc(value(5), out)),
+        ICE if hit(w, ICE_UFRAG) => (Name::IceUfrag, 10),
+        ICE if hit(w, ICE_PWD) => (Name::IcePwd, 8),
+        ICE if hit(w, ICE_OPTIONS) => (Name::IceOptions, 12),
+        FING if hit(w, FINGERPRINT) => (Name::Fingerprint, 12),
+        SETU if hit(w, SETUP) => (Name::Setup, 6),
+        MID => (Name::Mid, 4),
+        MSID if hit(w, MSID_) => (Name::Msid, 5),
+        _ => return None,
+    };
+    Some(push_value(kind, cut(line, n - 1).0, value(n), out))
+}
+
+#[inline(always)]
+fn name_of(name_key: u128) -> Name {
+    const fn k(name: &str) -> u128 {
+        key(name.as_bytes())
+    }
+    const CANDIDATE: u128 = k("candidate");
+    const ICE_UFRAG: u128 = k("ice-ufrag");
+    const ICE_PWD: u128 = k("ice-pwd");
+    const ICE_OPTIONS: u128 = k("ice-options");
+    const FINGERPRINT: u128 = k("fingerprint");
+    const SETUP: u128 = k("setup");
+    const MID: u128 = k("mid");
+    const GROUP: u128 = k("group");
+    const MSID: u128 = k("msid");
+    const MSID_SEMANTIC: u128 = k("msid-semantic");
+    const RTPMAP: u128 = k("rtpmap");
+    const FMTP: u128 = k("fmtp");
+    const RTCP_FB: u128 = k("rtcp-fb");
+    const EXTMAP: u128 = k("extmap");
+    const SSRC: u128 = k("ssrc");
+    const SSRC_GROUP: u128 = k("ssrc-group");
+    const RID: u128 = k("rid");
+    const SIMULCAST: u128 = k("simulcast");
+    const RTCP: u128 = k("rtcp");
+    const SCTP_PORT: u128 = k("sctp-port");
+    const MAX_MESSAGE_SIZE: u128 = k("max-message-size");
+    const SCTPMAP: u128 = k("sctpmap");
+    const SCTP_INIT: u128 = k("sctp-init");
+    const ICE_LITE: u128 = k("ice-lite");
+    const RTCP_MUX: u128 = k("rtcp-mux");
+    const RTCP_MUX_ONLY: u128 = k("rtcp-mux-only");
+    const RTCP_RSIZE: u128 = k("rtcp-rsize");
+    const SENDRECV: u128 = k("sendrecv");
+    const SENDONLY: u128 = k("sendonly");
+    const RECVONLY: u128 = k("recvonly");
+    const INACTIVE: u128 = k("inactive");
+    // The two names longer than 16 bytes were matched above, and a 16-byte prefix of an
+    // unknown longer name equals no key here (none of these is 16 bytes but
+    // `max-message-size`, and `n` > 16 never gets here).
+    match name_key {
+        RTCP_FB => Name::RtcpFb,
+        RTPMAP => Name::Rtpmap,
+        FMTP => Name::Fmtp,
+        EXTMAP => Name::Extmap,
+        CANDIDATE => Name::Candidate,
+        SSRC => Name::Ssrc,
+        ICE_UFRAG => Name::IceUfrag,
+        ICE_PWD => Name::IcePwd,
+        ICE_OPTIONS => Name::IceOptions,
+        FINGERPRINT => Name::Fingerprint,
+        SETUP => Name::Setup,
+        MID => Name::Mid,
+        GROUP => Name::Group,
+        MSID => Name::Msid,
+        MSID_SEMANTIC => Name::MsidSemantic,
+        SSRC_GROUP => Name::SsrcGroup,
+        RID => Name::Rid,
+        SIMULCAST => Name::Simulcast,
+        RTCP => Name::Rtcp,
+        SCTP_PORT => Name::SctpPort,
+        MAX_MESSAGE_SIZE => Name::MaxMessageSize,
+        SCTPMAP => Name::Sctpmap,
+        SCTP_INIT => Name::SctpInit,
+        ICE_LITE => Name::IceLite,
+        RTCP_MUX => Name::RtcpMux,
+        RTCP_MUX_ONLY => Name::RtcpMuxOnly,
+        RTCP_RSIZE => Name::RtcpRsize,
+        SENDRECV => Name::SendRecv,
+        SENDONLY => Name::SendOnly,
+        RECVONLY => Name::RecvOnly,
+        INACTIVE => Name::Inactive,
+        _ => Name::Other,
+    }
+}
+
+// RFC 8866 §5.13: a=<attribute> / a=<attribute>:<value>
+pub(crate) fn attribute(i: &str) -> R<'_, Attribute<'_>> {
+    let mut out = Vec::with_capacity(1);
+    push_attribute_cold(i, i.as_bytes(), &mut out)?;
+    match out.pop() {
+        Some(a) => Ok(("", a)),
+        None => fail(i, "an attribute"),
+    }
+}
+
+/// Checks that the value ended the line, then pushes the attribute.
+#[inline(always)]
+fn emit<'a>(out: &mut Vec<Attribute<'a>>, rest: &'a str, a: Attribute<'a>) -> Pushed<'a> {
+    eol(rest)?;
     out.push(a);
     Ok(())
 }
 
-#[inline(always)]
-fn attribute_inner(i: &str) -> R<'_, Attribute<'_>> {
-    let (i, name) = expect("an attribute name", token)(i)?;
-    let value = match i.strip_prefix(':') {
-        Some(v) => Some(v),
-        None if i.is_empty() => None,
-        None => return fail(i, "`:` or the end of the line after the attribute name"),
-    };
-    let flag = |a: Attribute<'static>| -> R<'_, Attribute<'_>> { Ok(("", a)) };
-    let Some(v) = value else {
-        return match name {
-            "ice-lite" => flag(Attribute::IceLite),
-            "end-of-candidates" => flag(Attribute::EndOfCandidates),
-            "extmap-allow-mixed" => flag(Attribute::ExtmapAllowMixed),
-            "rtcp-mux" => flag(Attribute::RtcpMux),
-            "rtcp-mux-only" => flag(Attribute::RtcpMuxOnly),
-            "rtcp-rsize" => flag(Attribute::RtcpRsize),
-            "sendrecv" => flag(Attribute::Direction(Direction::SendRecv)),
-            "sendonly" => flag(Attribute::Direction(Direction::SendOnly)),
-            "recvonly" => flag(Attribute::Direction(Direction::RecvOnly)),
-            "inactive" => flag(Attribute::Direction(Direction::Inactive)),
-            "candidate" | "ice-ufrag" | "ice-pwd" | "ice-options" | "fingerprint" | "setup"
-            | "mid" | "group" | "msid" | "msid-semantic" | "rtpmap" | "fmtp" | "rtcp-fb"
-            | "extmap" | "ssrc" | "ssrc-group" | "rid" | "simulcast" | "rtcp" | "sctp-port"
-            | "max-message-size" | "sctpmap" | "sctp-init" => fail(i, "`:` and a value"),
-            _ => Ok((
-                "",
-                Attribute::Other {
-                    name: b(name),
-                    value: None,
-                },
-            )),
-        };
-    };
-    let (rest, attr) = match name {
-        "candidate" => candidate_value(v).map(|(r, c)| (r, Attribute::Candidate(Box::new(c))))?,
-        "ice-ufrag" => ice_string(v).map(|(r, s)| (r, Attribute::IceUfrag(b(s))))?,
-        "ice-pwd" => ice_string(v).map(|(r, s)| (r, Attribute::IcePwd(b(s))))?,
-        "ice-options" => {
-            let (r, list) = token_list(v, "an ICE option such as `trickle`")?;
-            (r, Attribute::IceOptions(list))
+/// `fn $push(value, out)`: runs the value parser `$parser`, checks that it ended the line
+/// and pushes the attribute `$variant`.
+///
+/// Each frequent attribute is pushed from a function of its own. When the arms of one
+/// `match` pushed their variants, the compiler merged the pushes into one, which
+/// assembled the `Attribute` on the stack with narrow stores and copied it with wide
+/// loads: a store-forwarding stall once per attribute, more than the parsing cost.
+macro_rules! pusher {
+    ($push:ident, $parser:ident, $variant:expr) => {
+        #[inline(never)]
+        fn $push<'a>(v: &'a str, out: &mut Vec<Attribute<'a>>) -> Pushed<'a> {
+            let (r, x) = $parser(v)?;
+            eol(r)?;
+            out.push($variant(x));
+            Ok(())
         }
-        "fingerprint" => fingerprint(v).map(|(r, f)| (r, Attribute::Fingerprint(f)))?,
-        "setup" => {
+    };
+}
+
+pusher!(push_rtcp_fb, rtcp_fb, Attribute::RtcpFb);
+pusher!(push_rtpmap, rtpmap, Attribute::Rtpmap);
+pusher!(push_fmtp, fmtp, Attribute::Fmtp);
+pusher!(push_extmap, extmap, Attribute::Extmap);
+pusher!(push_candidate, candidate_value, |c| Attribute::Candidate(
+    Box::new(c)
+));
+pusher!(push_ssrc, ssrc, Attribute::Ssrc);
+
+const NO_VALUE: &str = "the end of the line (this attribute takes no value)";
+const SSRC_NUM: &str = "an SSRC (0-4294967295)";
+
+/// Parses one attribute (the text after `a=`) and pushes it. `window` is `line` followed by
+/// whatever input comes after it, for [`push_known`].
+#[inline(always)]
+fn push_attribute<'a>(line: &'a str, window: &[u8], out: &mut Vec<Attribute<'a>>) -> Pushed<'a> {
+    match push_known(line, window, out) {
+        Some(done) => done,
+        None => push_other(line, window, out),
+    }
+}
+
+/// [`push_attribute`] where the line is not one of a media section's.
+#[inline(never)]
+fn push_attribute_cold<'a>(
+    line: &'a str,
+    window: &[u8],
+    out: &mut Vec<Attribute<'a>>,
+) -> Pushed<'a> {
+    push_attribute(line, window, out)
+}
+
+/// The general path of [`push_attribute`]: any name, flags, and lines near the end.
+#[inline(never)]
+fn push_other<'a>(line: &'a str, window: &[u8], out: &mut Vec<Attribute<'a>>) -> Pushed<'a> {
+    let n = run_len(line.as_bytes(), &TOKEN);
+    if n == 0 {
+        return Err(error(line, "an attribute name").into());
+    }
+    let kind = classify(line, window, n);
+    let (name, i) = cut(line, n);
+    let Some(v) = i.strip_prefix(':') else {
+        if !i.is_empty() {
+            return Err(error(i, "`:` or the end of the line after the attribute name").into());
+        }
+        let a = match kind {
+            Name::IceLite => Attribute::IceLite,
+            Name::EndOfCandidates => Attribute::EndOfCandidates,
+            Name::ExtmapAllowMixed => Attribute::ExtmapAllowMixed,
+            Name::RtcpMux => Attribute::RtcpMux,
+            Name::RtcpMuxOnly => Attribute::RtcpMuxOnly,
+            Name::RtcpRsize => Attribute::RtcpRsize,
+            Name::SendRecv => Attribute::Direction(Direction::SendRecv),
+            Name::SendOnly => Attribute::Direction(Direction::SendOnly),
+            Name::RecvOnly => Attribute::Direction(Direction::RecvOnly),
+            Name::Inactive => Attribute::Direction(Direction::Inactive),
+            Name::Other => Attribute::Other {
+                name: b(name),
+                value: None,
+            },
+            _ => return Err(error(i, "`:` and a value").into()),
+        };
+        out.push(a);
+        return Ok(());
+    };
+    if kind.is_flag() {
+        return Err(error(i, NO_VALUE).into());
+    }
+    push_value(kind, name, v, out)
+}
+
+/// Parses the value `v` of the attribute `kind` (called `name`) and pushes it.
+#[inline(never)]
+fn push_value<'a>(
+    kind: Name,
+    name: &'a str,
+    v: &'a str,
+    out: &mut Vec<Attribute<'a>>,
+) -> Pushed<'a> {
+    match kind {
+        Name::RtcpFb => push_rtcp_fb(v, out),
+        Name::Rtpmap => push_rtpmap(v, out),
+        Name::Fmtp => push_fmtp(v, out),
+        Name::Extmap => push_extmap(v, out),
+        Name::Candidate => push_candidate(v, out),
+        Name::IceUfrag => {
+            let (r, s) = ice_string(v)?;
+            emit(out, r, Attribute::IceUfrag(b(s)))
+        }
+        Name::IcePwd => {
+            let (r, s) = ice_string(v)?;
+            emit(out, r, Attribute::IcePwd(b(s)))
+        }
+        Name::IceOptions => {
+            let (r, list) = token_list(v, "an ICE option such as `trickle`")?;
+            emit(out, r, Attribute::IceOptions(list))
+        }
+        Name::Fingerprint => {
+            let (r, f) = fingerprint(v)?;
+            emit(out, r, Attribute::Fingerprint(f))
+        }
+        Name::Setup => {
+            // RFC 4145 §4: role = "active" / "passive" / "actpass" / "holdconn"
             let s = match v {
+                "actpass" => Setup::ActPass,
                 "active" => Setup::Active,
                 "passive" => Setup::Passive,
-                "actpass" => Setup::ActPass,
                 "holdconn" => Setup::HoldConn,
-                _ => return fail(v, "`active`, `passive`, `actpass` or `holdconn`"),
+                _ => return Err(error(v, "`active`, `passive`, `actpass` or `holdconn`").into()),
             };
-            ("", Attribute::Setup(s))
+            emit(out, "", Attribute::Setup(s))
         }
-        "mid" => {
-            let (r, m) = expect("a media id", token)(v)?;
-            (r, Attribute::Mid(b(m)))
+        Name::Mid => {
+            let (r, m) = token(v, "a media id")?;
+            emit(out, r, Attribute::Mid(b(m)))
         }
-        "group" => {
-            let (r, semantics) = expect("group semantics such as `BUNDLE`", token)(v)?;
+        Name::Group => {
+            let (r, semantics) = token(v, "group semantics such as `BUNDLE`")?;
             let (r, mids) = space_tokens(r, "a media id")?;
-            (
-                r,
-                Attribute::Group(Group {
-                    semantics: b(semantics),
-                    mids,
-                }),
-            )
+            let semantics = b(semantics);
+            emit(out, r, Attribute::Group(Group { semantics, mids }))
         }
-        "msid-semantic" => {
+        Name::MsidSemantic => {
             // Browsers write `msid-semantic: WMS <ids>` with a space after the colon.
             let r = v.trim_start_matches(' ');
-            let (r, semantic) = expect("an msid semantic such as `WMS`", token)(r)?;
+            let (r, semantic) = token(r, "an msid semantic such as `WMS`")?;
             let (r, identifiers) = space_tokens(r, "a stream id or `*`")?;
-            (
-                r,
-                Attribute::MsidSemantic(MsidSemantic {
-                    semantic: b(semantic),
-                    identifiers,
-                }),
-            )
+            let semantic = b(semantic);
+            let m = MsidSemantic {
+                semantic,
+                identifiers,
+            };
+            emit(out, r, Attribute::MsidSemantic(m))
         }
-        "msid" => {
-            let (r, stream) = expect("a stream id", token)(v)?;
+        Name::Msid => {
+            // RFC 8830 §2: msid-value = msid-id [ SP msid-appdata ]
+            let (r, stream) = take1_long(v, &TOKEN, "a stream id")?;
             let (r, track) = match r.strip_prefix(' ') {
                 Some(r) => {
-                    let (r, t) = expect("a track id", token)(r)?;
+                    let (r, t) = take1_long(r, &TOKEN, "a track id")?;
                     (r, Some(b(t)))
                 }
                 None => (r, None),
             };
-            (
-                r,
-                Attribute::Msid(Msid {
-                    stream: b(stream),
-                    track,
-                }),
-            )
+            let stream = b(stream);
+            emit(out, r, Attribute::Msid(Msid { stream, track }))
         }
-        "rtpmap" => rtpmap(v).map(|(r, m)| (r, Attribute::Rtpmap(m)))?,
-        "fmtp" => fmtp(v).map(|(r, f)| (r, Attribute::Fmtp(f)))?,
-        "rtcp-fb" => rtcp_fb(v).map(|(r, f)| (r, Attribute::RtcpFb(f)))?,
-        "extmap" => extmap(v).map(|(r, e)| (r, Attribute::Extmap(e)))?,
-        "ssrc" => {
-            let (r, ssrc) = number::<u32>("an SSRC (0-4294967295)")(v)?;
-            let (r, _) = sp(r)?;
-            let (r, attribute) = expect("an attribute name", token)(r)?;
-            let (r, value) = match r.strip_prefix(':') {
-                Some(val) => {
-                    let (r, val) = text0(val)?;
-                    (r, Some(b(val)))
-                }
-                None => (r, None),
-            };
-            (
-                r,
-                Attribute::Ssrc(SsrcAttribute {
-                    ssrc,
-                    attribute: b(attribute),
-                    value,
-                }),
-            )
-        }
-        "ssrc-group" => {
-            let (mut r, semantics) = expect("ssrc-group semantics such as `FID`", token)(v)?;
+        Name::Ssrc => push_ssrc(v, out),
+        Name::SsrcGroup => {
+            let (mut r, semantics) = token(v, "ssrc-group semantics such as `FID`")?;
             let mut ssrcs = Vec::with_capacity(3);
             while !r.is_empty() {
                 let (rest, _) = sp(r)?;
-                let (rest, s) = number::<u32>("an SSRC (0-4294967295)")(rest)?;
+                let (rest, s) = number::<u32>(rest, SSRC_NUM)?;
                 ssrcs.push(s);
                 r = rest;
             }
-            (
-                r,
-                Attribute::SsrcGroup(SsrcGroup {
-                    semantics: b(semantics),
-                    ssrcs,
-                }),
-            )
+            let semantics = b(semantics);
+            emit(out, r, Attribute::SsrcGroup(SsrcGroup { semantics, ssrcs }))
         }
-        "rid" => rid(v).map(|(r, x)| (r, Attribute::Rid(Box::new(x))))?,
-        "simulcast" => simulcast(v).map(|(r, x)| (r, Attribute::Simulcast(x)))?,
-        "rtcp" => {
-            let (r, port) = number::<u16>("a port (0-65535)")(v)?;
+        Name::Rid => {
+            let (r, x) = rid(v)?;
+            emit(out, r, Attribute::Rid(Box::new(x)))
+        }
+        Name::Simulcast => {
+            let (r, x) = simulcast(v)?;
+            emit(out, r, Attribute::Simulcast(x))
+        }
+        Name::Rtcp => {
+            let (r, port) = number::<u16>(v, PORT)?;
             let (r, connection) = match r.strip_prefix(' ') {
                 Some(r) => {
                     let (r, c) = connection(r)?;
@@ -709,63 +1127,74 @@ fn attribute_inner(i: &str) -> R<'_, Attribute<'_>> {
                 }
                 None => (r, None),
             };
-            (r, Attribute::Rtcp(Box::new(Rtcp { port, connection })))
+            emit(out, r, Attribute::Rtcp(Box::new(Rtcp { port, connection })))
         }
-        "sctp-port" => {
-            let (r, p) = number::<u16>("a port (0-65535)")(v)?;
-            (r, Attribute::SctpPort(p))
+        Name::SctpPort => {
+            let (r, p) = number::<u16>(v, PORT)?;
+            emit(out, r, Attribute::SctpPort(p))
         }
-        "max-message-size" => {
-            let (r, n) = number::<u64>("a size in bytes")(v)?;
-            (r, Attribute::MaxMessageSize(n))
+        Name::MaxMessageSize => {
+            let (r, n) = number::<u64>(v, "a size in bytes")?;
+            emit(out, r, Attribute::MaxMessageSize(n))
         }
-        "sctpmap" => {
-            let (r, port) = number::<u16>("a port (0-65535)")(v)?;
+        Name::Sctpmap => {
+            let (r, port) = number::<u16>(v, PORT)?;
             let (r, _) = sp(r)?;
-            let (r, protocol) = expect("a protocol such as `webrtc-datachannel`", token)(r)?;
+            let (r, protocol) = token(r, "a protocol such as `webrtc-datachannel`")?;
             let (r, streams) = match r.strip_prefix(' ') {
                 Some(r) => {
-                    let (r, n) = number::<u32>("a number of streams")(r)?;
+                    let (r, n) = number::<u32>(r, "a number of streams")?;
                     (r, Some(n))
                 }
                 None => (r, None),
             };
-            (
-                r,
-                Attribute::Sctpmap(Sctpmap {
-                    port,
-                    protocol: b(protocol),
-                    streams,
-                }),
-            )
+            let protocol = b(protocol);
+            let m = Sctpmap {
+                port,
+                protocol,
+                streams,
+            };
+            emit(out, r, Attribute::Sctpmap(m))
         }
-        "sctp-init" => {
-            let (r, s) = expect("a base64 SCTP INIT chunk", take1(&BASE64))(v)?;
-            (r, Attribute::SctpInit(b(s)))
-        }
-        "ice-lite" | "end-of-candidates" | "extmap-allow-mixed" | "rtcp-mux" | "rtcp-mux-only"
-        | "rtcp-rsize" | "sendrecv" | "sendonly" | "recvonly" | "inactive" => {
-            return fail(i, "the end of the line (this attribute takes no value)")
+        Name::SctpInit => {
+            let (r, s) = take1_long(v, &BASE64, "a base64 SCTP INIT chunk")?;
+            emit(out, r, Attribute::SctpInit(b(s)))
         }
         _ => {
             let (r, v) = text0(v)?;
-            (
-                r,
-                Attribute::Other {
-                    name: b(name),
-                    value: Some(b(v)),
-                },
-            )
+            let (name, value) = (b(name), Some(b(v)));
+            emit(out, r, Attribute::Other { name, value })
         }
+    }
+}
+
+// RFC 5576 §4.1: ssrc-attr = "ssrc:" ssrc-id SP attribute
+#[inline(always)]
+fn ssrc(v: &str) -> R<'_, SsrcAttribute<'_>> {
+    let (r, ssrc) = number::<u32>(v, SSRC_NUM)?;
+    let (r, _) = sp(r)?;
+    let (r, attribute) = token(r, "an attribute name")?;
+    let (r, value) = match r.strip_prefix(':') {
+        Some(val) => {
+            let (r, val) = text0(val)?;
+            (r, Some(b(val)))
+        }
+        None => (r, None),
     };
-    let (rest, _) = eol(rest)?;
-    Ok((rest, attr))
+    Ok((
+        r,
+        SsrcAttribute {
+            ssrc,
+            attribute: b(attribute),
+            value,
+        },
+    ))
 }
 
 fn ice_string(i: &str) -> R<'_, &str> {
     // RFC 8839 §5.4: ufrag 4-256 and pwd 22-256 ice-chars; short values from older stacks
     // are accepted, the character set is not negotiable.
-    let (r, s) = expect("ICE characters (letters, digits, `+`, `/`)", take1(&ICE))(i)?;
+    let (r, s) = take1_long(i, &ICE, "ICE characters (letters, digits, `+`, `/`)")?;
     if s.len() > 256 {
         return fail(i, "at most 256 ICE characters");
     }
@@ -774,11 +1203,11 @@ fn ice_string(i: &str) -> R<'_, &str> {
 
 /// `<token> *(SP <token>)`, at least one.
 fn token_list<'a>(i: &'a str, what: &'static str) -> R<'a, Vec<Str<'a>>> {
-    let (mut r, first) = expect(what, token)(i)?;
+    let (mut r, first) = token(i, what)?;
     let mut list = vec![b(first)];
     while !r.is_empty() {
         let (rest, _) = sp(r)?;
-        let (rest, t) = expect(what, token)(rest)?;
+        let (rest, t) = token(rest, what)?;
         list.push(b(t));
         r = rest;
     }
@@ -790,45 +1219,61 @@ fn space_tokens<'a>(mut r: &'a str, what: &'static str) -> R<'a, Vec<Str<'a>>> {
     let mut list = Vec::new();
     while !r.is_empty() {
         let (rest, _) = sp(r)?;
-        let (rest, t) = expect(what, token)(rest)?;
+        let (rest, t) = take1_long(rest, &TOKEN, what)?;
         list.push(b(t));
         r = rest;
     }
     Ok((r, list))
 }
 
+/// `s` equals `lower`, an all-lower-case ASCII word, ignoring ASCII case.
+#[inline(always)]
+fn eq_lower(s: &str, lower: &str) -> bool {
+    s.len() == lower.len()
+        && s.bytes()
+            .zip(lower.bytes())
+            .all(|(c, l)| c.to_ascii_lowercase() == l)
+}
+
+const FOUNDATION: &str = "a foundation (1 to 32 ICE characters)";
+const COMPONENT: &str = "a component id (1-256)";
+
 /// A candidate attribute value (after `candidate:`), RFC 8839 §5.1.
+#[inline(always)]
 pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
-    let (r, foundation) = expect("a foundation (1 to 32 ICE characters)", take1(&ICE))(i)?;
+    let (r, foundation) = take1(i, &ICE, FOUNDATION)?;
     if foundation.len() > 32 {
-        return fail(i, "a foundation (1 to 32 ICE characters)");
+        return fail(i, FOUNDATION);
     }
     let (r, _) = sp(r)?;
     // RFC 8445 §5.1.1.1: component IDs are 1 to 256.
     let component_at = r;
-    let (r, component) = number::<u16>("a component id (1-256)")(component_at)?;
+    let (r, component) = number::<u16>(component_at, COMPONENT)?;
     if !(1..=256).contains(&component) {
-        return fail(component_at, "a component id (1-256)");
+        return fail(component_at, COMPONENT);
     }
     let (r, _) = sp(r)?;
-    let (r, transport) = expect("a transport such as `udp`", token)(r)?;
-    let transport = if transport.eq_ignore_ascii_case("udp") {
+    // RFC 8839 §5.1: transport = "UDP" / transport-extension, case-insensitive.
+    let (r, transport) = token(r, "a transport such as `udp`")?;
+    let transport = if eq_lower(transport, "udp") {
         CandidateTransport::Udp
-    } else if transport.eq_ignore_ascii_case("tcp") {
+    } else if eq_lower(transport, "tcp") {
         CandidateTransport::Tcp
     } else {
         CandidateTransport::Other(b(transport))
     };
     let (r, _) = sp(r)?;
-    let (r, priority) = number::<u32>("a priority (0-4294967295)")(r)?;
+    let (r, priority) = number::<u32>(r, "a priority (0-4294967295)")?;
     let (r, _) = sp(r)?;
-    let (r, addr) = expect("a connection address", non_ws)(r)?;
+    let (r, addr) = take1(r, &NON_WS, "a connection address")?;
     let (r, _) = sp(r)?;
-    let (r, port) = number::<u16>("a port (0-65535)")(r)?;
+    let (r, port) = number::<u16>(r, PORT)?;
     let (r, _) = sp(r)?;
-    let (r, _) = expect("`typ`", tag("typ"))(r)?;
+    let Some(r) = r.strip_prefix("typ") else {
+        return fail(r, "`typ`");
+    };
     let (r, _) = sp(r)?;
-    let (mut r, typ) = expect("a candidate type such as `host`", token)(r)?;
+    let (mut r, typ) = token(r, "a candidate type such as `host`")?;
     let kind = match typ {
         "host" => CandidateType::Host,
         "srflx" => CandidateType::ServerReflexive,
@@ -856,24 +1301,25 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
     let mut copied: Option<String> = None;
     while !r.is_empty() {
         let (item, _) = sp(r)?;
-        let (rest, name) = expect("an extension name", token)(item)?;
+        let (rest, name) = token(item, "an extension name")?;
         let (rest, _) = sp(rest)?;
         let value_at = rest;
         // RFC 8839 §5.1: extension-att-value = *VCHAR
-        let (rest, value) = expect("an extension value", non_ws)(rest)?;
+        let (rest, value) = take1(rest, &NON_WS, "an extension value")?;
         let typed = match name {
             "raddr" if cand.related_address.is_none() => {
                 cand.related_address = Some(address(value));
                 true
             }
-            "rport" if cand.related_port.is_none() => match value.parse::<u16>() {
-                Ok(p) if value.bytes().all(|c| c.is_ascii_digit()) => {
-                    cand.related_port = Some(p);
-                    true
+            "rport" if cand.related_port.is_none() => {
+                match number::<u16>(value, PORT) {
+                    Ok(("", p)) => cand.related_port = Some(p),
+                    _ => return fail(value_at, PORT),
                 }
-                _ => return fail(value_at, "a port (0-65535)"),
-            },
+                true
+            }
             "tcptype" if cand.tcp_type.is_none() => {
+                // RFC 6544 §4.5: tcp-type = "active" / "passive" / "so"
                 cand.tcp_type = Some(match value {
                     "active" => TcpType::Active,
                     "passive" => TcpType::Passive,
@@ -914,52 +1360,76 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
     Ok((r, cand))
 }
 
+/// Hex digit values, and 0xFF for every other byte.
+// Built at compile time; `c` stays below 256.
+#[allow(clippy::indexing_slicing)]
+static HEX: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            d @ b'0'..=b'9' => d - b'0',
+            d @ b'a'..=b'f' => d - b'a' + 10,
+            d @ b'A'..=b'F' => d - b'A' + 10,
+            _ => 0xFF,
+        };
+        c += 1;
+    }
+    t
+};
+
+#[inline(always)]
 fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
+    match HEX.get(usize::from(c)) {
+        Some(&h) if h < 16 => Some(h),
         _ => None,
     }
 }
 
 // RFC 8122 §5: fingerprint-attribute = "fingerprint" ":" hash-func SP fingerprint
 fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
-    let (r, hash) = expect("a hash function such as `sha-256`", token)(i)?;
-    const NAMES: [(&str, HashFunction<'static>); 7] = [
-        ("sha-256", HashFunction::Sha256),
-        ("sha-1", HashFunction::Sha1),
-        ("sha-384", HashFunction::Sha384),
-        ("sha-512", HashFunction::Sha512),
-        ("sha-224", HashFunction::Sha224),
-        ("md5", HashFunction::Md5),
-        ("md2", HashFunction::Md2),
-    ];
-    let hash = NAMES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(hash))
-        .map_or(HashFunction::Other(b(hash)), |(_, h)| h.clone());
+    let (r, hash) = token(i, "a hash function such as `sha-256`")?;
+    // RFC 8122 §5: hash-func names are case-insensitive (the IANA names are lower case).
+    let hash = if eq_lower(hash, "sha-256") {
+        HashFunction::Sha256
+    } else if eq_lower(hash, "sha-1") {
+        HashFunction::Sha1
+    } else if eq_lower(hash, "sha-384") {
+        HashFunction::Sha384
+    } else if eq_lower(hash, "sha-512") {
+        HashFunction::Sha512
+    } else if eq_lower(hash, "sha-224") {
+        HashFunction::Sha224
+    } else if eq_lower(hash, "md5") {
+        HashFunction::Md5
+    } else if eq_lower(hash, "md2") {
+        HashFunction::Md2
+    } else {
+        HashFunction::Other(b(hash))
+    };
     let (r, _) = sp(r)?;
     // fingerprint = 2UHEX *(":" 2UHEX); lower case is accepted too. Read as bytes: every
-    // position where an error can be reported is on an ASCII byte.
+    // position where an error can be reported is on an ASCII byte. Each byte is read with
+    // the separator after it, `XX:`, three bytes at a time.
     let src = r.as_bytes();
     let mut bytes = Vec::with_capacity(src.len().div_ceil(3).min(64));
     let mut pos = 0;
-    let at = |pos: usize| r.get(pos..).unwrap_or_default();
+    let at = |pos: usize| cut(r, pos).1;
     loop {
-        let pair = match src.get(pos..) {
-            Some([hi, lo, ..]) => hex_val(*hi).zip(hex_val(*lo)),
-            _ => None,
+        let (pair, sep) = match src.get(pos..) {
+            Some(&[hi, lo, sep, ..]) => (hex_pair(hi, lo), Some(sep)),
+            Some(&[hi, lo]) => (hex_pair(hi, lo), None),
+            _ => (None, None),
         };
-        let Some((hi, lo)) = pair else {
+        let Some(byte) = pair else {
             return fail(at(pos), "two hex digits");
         };
         if bytes.len() == 64 {
             return fail(at(pos), "at most 64 bytes (SHA-512)");
         }
-        bytes.push(hi << 4 | lo);
+        bytes.push(byte);
         pos += 2;
-        match src.get(pos) {
+        match sep {
             None => break,
             Some(b':') => pos += 1,
             Some(_) => return fail(at(pos), "`:` or the end of the line"),
@@ -968,16 +1438,31 @@ fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
     Ok(("", Fingerprint { hash, bytes }))
 }
 
+/// Two hex digits as a byte.
+#[inline(always)]
+fn hex_pair(hi: u8, lo: u8) -> Option<u8> {
+    let h = HEX.get(usize::from(hi)).copied().unwrap_or(0xFF);
+    let l = HEX.get(usize::from(lo)).copied().unwrap_or(0xFF);
+    if (h | l) < 16 {
+        Some(h << 4 | l)
+    } else {
+        None
+    }
+}
+
 // RFC 8866 §6.6: a=rtpmap:<payload type> <encoding name>/<clock rate>[/<encoding parameters>]
+#[inline(always)]
 fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
     let (r, payload_type) = payload_type(i)?;
     let (r, _) = sp(r)?;
-    let (r, encoding) = expect("an encoding name", take1(&ENCODING))(r)?;
-    let (r, _) = expect("`/` and a clock rate", char('/'))(r)?;
-    let (r, clock_rate) = number::<u32>("a clock rate")(r)?;
+    let (r, encoding) = take1(r, &ENCODING, "an encoding name")?;
+    let Some(r) = r.strip_prefix('/') else {
+        return fail(r, "`/` and a clock rate");
+    };
+    let (r, clock_rate) = number::<u32>(r, "a clock rate")?;
     let (r, channels) = match r.strip_prefix('/') {
         Some(rest) => {
-            let (rest, n) = number::<u16>("a number of channels")(rest)?;
+            let (rest, n) = number::<u16>(rest, "a number of channels")?;
             (rest, Some(n))
         }
         None => (r, None),
@@ -997,33 +1482,41 @@ fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
 /// skipped, and so is an empty last parameter: such text is written out in canonical form;
 /// canonical text (all that browsers write) is borrowed as it is.
 fn parameters(i: &str) -> R<'_, FmtpParameters<'_>> {
-    let mut r = i;
+    let bytes = i.as_bytes();
+    let mut pos = 0;
     let mut canonical = true;
     let mut first = true;
     loop {
-        let trimmed = r.trim_start_matches(' ');
-        canonical &= trimmed.len() == r.len();
-        r = trimmed;
-        if r.is_empty() && !first {
+        let spaces = bytes
+            .get(pos..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&c| c == b' ')
+            .count();
+        canonical &= spaces == 0;
+        pos += spaces;
+        if pos == bytes.len() && !first {
             // An empty last parameter: `a=1;` or `a=1; `.
             canonical = false;
             break;
         }
         first = false;
-        let (rest, _key) = expect("a parameter", take1(&PARAM_KEY))(r)?;
-        let rest = match rest.strip_prefix('=') {
-            Some(rest) => take0(&PARAM_VALUE)(rest)?.0,
-            None => rest,
-        };
-        match rest.strip_prefix(';') {
-            Some(rest) => r = rest,
-            None => {
-                r = rest;
-                break;
-            }
+        let key = run_len_long(bytes.get(pos..).unwrap_or_default(), &PARAM_KEY);
+        if key == 0 {
+            return fail(cut(i, pos).1, "a parameter");
+        }
+        pos += key;
+        if bytes.get(pos) == Some(&b'=') {
+            pos += 1;
+            pos += run_len(bytes.get(pos..).unwrap_or_default(), &PARAM_VALUE);
+        }
+        if bytes.get(pos) == Some(&b';') {
+            pos += 1;
+        } else {
+            break;
         }
     }
-    let text = i.get(..i.len() - r.len()).unwrap_or_default();
+    let (text, r) = cut(i, pos);
     let text = if canonical {
         Cow::Borrowed(text)
     } else {
@@ -1045,6 +1538,7 @@ fn parameters(i: &str) -> R<'_, FmtpParameters<'_>> {
 }
 
 // RFC 8866 §6.15: a=fmtp:<format> <format specific parameters>
+#[inline(always)]
 fn fmtp(i: &str) -> R<'_, Fmtp<'_>> {
     let (r, payload_type) = payload_type(i)?;
     let (r, _) = sp(r)?;
@@ -1059,6 +1553,7 @@ fn fmtp(i: &str) -> R<'_, Fmtp<'_>> {
 }
 
 // RFC 4585 §4.2: a=rtcp-fb:<pt|*> <val> [<param>]
+#[inline(always)]
 fn rtcp_fb(i: &str) -> R<'_, RtcpFb<'_>> {
     let (r, payload_type) = match i.strip_prefix('*') {
         Some(r) => (r, None),
@@ -1068,7 +1563,7 @@ fn rtcp_fb(i: &str) -> R<'_, RtcpFb<'_>> {
         }
     };
     let (r, _) = sp(r)?;
-    let (r, kind) = expect("a feedback type such as `nack`", token)(r)?;
+    let (r, kind) = token(r, "a feedback type such as `nack`")?;
     let (r, parameter) = match r.strip_prefix(' ') {
         Some(r) => {
             let (r, p) = text(r)?;
@@ -1086,24 +1581,24 @@ fn rtcp_fb(i: &str) -> R<'_, RtcpFb<'_>> {
     ))
 }
 
+const DIRECTION: &str = "`sendrecv`, `sendonly`, `recvonly` or `inactive`";
+
 fn direction(i: &str) -> R<'_, Direction> {
-    let (r, d) = expect(
-        "`sendrecv`, `sendonly`, `recvonly` or `inactive`",
-        take1(&LOWER),
-    )(i)?;
+    let (r, d) = take1(i, &LOWER, DIRECTION)?;
     let d = match d {
         "sendrecv" => Direction::SendRecv,
         "sendonly" => Direction::SendOnly,
         "recvonly" => Direction::RecvOnly,
         "inactive" => Direction::Inactive,
-        _ => return fail(i, "`sendrecv`, `sendonly`, `recvonly` or `inactive`"),
+        _ => return fail(i, DIRECTION),
     };
     Ok((r, d))
 }
 
 // RFC 8285 §8: a=extmap:<value>["/"<direction>] <URI> <extensionattributes>
+#[inline(always)]
 fn extmap(i: &str) -> R<'_, Extmap<'_>> {
-    let (r, id) = number::<u16>("an extension id")(i)?;
+    let (r, id) = number::<u16>(i, "an extension id")?;
     let (r, direction) = match r.strip_prefix('/') {
         Some(r) => {
             let (r, d) = direction(r)?;
@@ -1112,7 +1607,7 @@ fn extmap(i: &str) -> R<'_, Extmap<'_>> {
         None => (r, None),
     };
     let (r, _) = sp(r)?;
-    let (r, uri) = expect("an extension URI", non_ws)(r)?;
+    let (r, uri) = take1_long(r, &NON_WS, "an extension URI")?;
     let (r, attributes) = match r.strip_prefix(' ') {
         Some(r) => {
             let (r, a) = text(r)?;
@@ -1143,7 +1638,7 @@ fn rid_direction(i: &str) -> R<'_, RidDirection> {
 
 // RFC 8851 §10: rid-id = 1*(alpha-numeric / "-" / "_")
 fn rid_id(i: &str) -> R<'_, &str> {
-    expect("a rid (letters, digits, `-`, `_`)", take1(&RID))(i)
+    take1(i, &RID, "a rid (letters, digits, `-`, `_`)")
 }
 
 // RFC 8851 §10: a=rid:<rid-id> SP <rid-dir> [SP <rid-pt-param-list> / SP <rid-param-list>]
@@ -1327,22 +1822,50 @@ pub fn parse_with<'a>(
     let mut stage = Stage::Start;
     // Rank of the last line in the current media section (0 right after `m=`).
     let mut media_stage: Option<u8> = None;
-    // One pass over the newlines; CRLF and bare LF endings are both accepted.
-    // Split with one boundary check per line (`\n` is ASCII, so the split is always on one).
-    let mut remaining = input;
+    // One pass over the newlines; CRLF and bare LF endings are both accepted. Lines are
+    // cut at byte offsets that follow or precede a `\n` (ASCII), always character
+    // boundaries.
+    let bytes = input.as_bytes();
+    let mut start = 0;
     let mut line_no = 0usize;
-    while !remaining.is_empty() {
-        let (raw, rest) = match memchr::memchr(b'\n', remaining.as_bytes()) {
-            Some(end) => match remaining.split_at_checked(end) {
-                Some((raw, rest)) => (raw, rest.strip_prefix('\n').unwrap_or(rest)),
-                None => (remaining, ""),
-            },
-            None => (remaining, ""),
+    while let Some(tail) = bytes.get(start..).filter(|t| !t.is_empty()) {
+        let (len, next) = match memchr::memchr(b'\n', tail) {
+            Some(n) => (n, start + n + 1),
+            None => (tail.len(), bytes.len()),
         };
-        remaining = rest;
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        // The length without a `\r` before the `\n`.
+        let len = match len.checked_sub(1) {
+            Some(last) if tail.get(last) == Some(&b'\r') => last,
+            _ => len,
+        };
         line_no += 1;
-        let err = |at: &str, kind: ErrorKind| ParseError {
+        // The bulk of a description: `a=` lines in a media section, where `a=` is always in
+        // order. Any other line, or one over a limit, takes the general path below.
+        if media_stage.is_some()
+            && tail.starts_with(b"a=")
+            && line_no <= limits.max_lines
+            && len <= limits.max_line_length
+        {
+            media_stage = Some(5);
+            let value = input.get(start + 2..start + len).unwrap_or_default();
+            // The attribute dispatch may look past the end of the line (see `push_known`).
+            let window = tail.get(2..).unwrap_or_default();
+            match push_attribute(value, window, &mut attrs) {
+                Ok(()) => {
+                    start = next;
+                    continue;
+                }
+                Err(e) => {
+                    let line = input.get(start..start + len).unwrap_or_default();
+                    return Err(value_error(line_no, line, e));
+                }
+            }
+        }
+        let line = input.get(start..start + len).unwrap_or_default();
+        let window = tail.get(2..).unwrap_or_default();
+        start = next;
+        let rest = || input.get(next..).unwrap_or_default();
+        let err = move |at: &str, kind: ErrorKind| ParseError {
             line: line_no,
             column: column(line, at),
             kind,
@@ -1363,7 +1886,7 @@ pub fn parse_with<'a>(
                 },
             ));
         }
-        if line.is_empty() && rest.bytes().all(|c| c.is_ascii_whitespace()) {
+        if line.is_empty() && rest().bytes().all(|c| c.is_ascii_whitespace()) {
             // Trailing blank lines after the last line are tolerated.
             break;
         }
@@ -1378,14 +1901,8 @@ pub fn parse_with<'a>(
                 return Err(err(line, ErrorKind::Expected(expected)));
             }
         };
-        let value_err = |e: NomErr<Fail<'_>>| match e {
-            // A stray NUL or CR is named as such, whatever the grammar wanted there.
-            NomErr::Error(f) | NomErr::Failure(f) if f.at.starts_with(['\0', '\r']) => {
-                err(f.at, ErrorKind::Expected(BAD_BYTE))
-            }
-            NomErr::Error(f) | NomErr::Failure(f) => err(f.at, ErrorKind::Expected(f.expected)),
-            NomErr::Incomplete(_) => err("", ErrorKind::Expected("more input")),
-        };
+        let value_err = move |e: NomErr<Fail<'_>>| value_error(line_no, line, e.into());
+        let pushed_err = move |e: Failed<'_>| value_error(line_no, line, e);
 
         if letter == b'm' {
             if stage < Stage::T {
@@ -1406,7 +1923,7 @@ pub fn parse_with<'a>(
             if letter == b'a' {
                 // `a=` ranks last and repeats: always in order after `m=`.
                 media_stage = Some(5);
-                push_attribute(value, &mut attrs).map_err(value_err)?;
+                push_attribute_cold(value, window, &mut attrs).map_err(pushed_err)?;
                 continue;
             }
             let Some(rank) = media_rank(letter) else {
@@ -1438,7 +1955,7 @@ pub fn parse_with<'a>(
             }
             media_stage = Some(rank);
             match letter {
-                b'a' => push_attribute(value, &mut attrs).map_err(value_err)?,
+                b'a' => push_attribute_cold(value, window, &mut attrs).map_err(pushed_err)?,
                 b'i' => m.information = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
                 b'c' => m.connections.push(connection(value).map_err(value_err)?.1),
                 b'b' => m.bandwidths.push(bandwidth(value).map_err(value_err)?.1),
@@ -1537,7 +2054,7 @@ pub fn parse_with<'a>(
                 }
             }
             b'k' => sd.key = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
-            _ => push_attribute(value, &mut attrs).map_err(value_err)?,
+            _ => push_attribute_cold(value, window, &mut attrs).map_err(pushed_err)?,
         }
         stage = next;
     }
@@ -1556,6 +2073,23 @@ pub fn parse_with<'a>(
         });
     }
     Ok(sd)
+}
+
+/// The error for a value parser's failure on line `line_no`, `line`.
+#[cold]
+fn value_error(line_no: usize, line: &str, e: Failed<'_>) -> ParseError {
+    let Fail { at, expected } = *e.0;
+    // A stray NUL or CR is named as such, whatever the grammar wanted there.
+    let expected = if at.starts_with(['\0', '\r']) {
+        BAD_BYTE
+    } else {
+        expected
+    };
+    ParseError {
+        line: line_no,
+        column: column(line, at),
+        kind: ErrorKind::Expected(expected),
+    }
 }
 
 /// Moves the collected attributes into the section they belong to: the last media
@@ -1662,7 +2196,7 @@ mod tests {
             "1:2:3:4:5:6:1.2.3.4",
             "g::1",
         ] {
-            let fast = ipv6(text).map(IpAddr::V6);
+            let fast = ipv6(text.as_bytes()).map(IpAddr::V6);
             if fast.is_some() {
                 assert_eq!(fast, std_ip(text), "{text}");
             }
@@ -1673,7 +2207,7 @@ mod tests {
     proptest! {
         #[test]
         fn addresses_agree_with_std(text in "[0-9a-fA-F:.]{0,24}|([0-9a-f]{1,4}:){0,7}:?(:[0-9a-f]{1,4}){0,7}") {
-            if let Some(v6) = ipv6(&text) {
+            if let Some(v6) = ipv6(text.as_bytes()) {
                 prop_assert_eq!(Some(IpAddr::V6(v6)), std_ip(&text));
             }
             prop_assert_eq!(address(&text).ip(), std_ip(&text));
