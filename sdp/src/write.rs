@@ -9,13 +9,67 @@ use std::net::IpAddr;
 
 use crate::model::*;
 
-struct W<'s> {
-    out: &'s mut String,
-    num: itoa::Buffer,
+/// Builds the text: owns the output while writing, so that its length is one field of a
+/// local value rather than behind a second reference on every append.
+struct W {
+    out: String,
 }
 
-impl W<'_> {
-    #[inline]
+/// `0` to `999`, each in a cell of four bytes: the digits, then spaces (`"0   "`,
+/// `"96  "`, `"111 "`), so that a small number, or a small number and the space after it,
+/// is one four-byte copy and a truncation rather than a copy per digit.
+// Built at compile time, every index below the length.
+#[allow(clippy::indexing_slicing)]
+static CELLS: &str = {
+    const BYTES: [u8; 4000] = {
+        let mut t = [b' '; 4000];
+        let mut v = 0;
+        while v < 1000 {
+            let (h, d, u) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
+            let at = 4 * v;
+            if v >= 100 {
+                t[at] = b'0' + h;
+                t[at + 1] = b'0' + d;
+                t[at + 2] = b'0' + u;
+            } else if v >= 10 {
+                t[at] = b'0' + d;
+                t[at + 1] = b'0' + u;
+            } else {
+                t[at] = b'0' + u;
+            }
+            v += 1;
+        }
+        t
+    };
+    match std::str::from_utf8(&BYTES) {
+        Ok(s) => s,
+        Err(_) => "",
+    }
+};
+
+/// Every byte as two upper-case hex digits and a `:` (RFC 8122 §5 fingerprints).
+// Built at compile time, every index below the length.
+#[allow(clippy::indexing_slicing)]
+static HEX_CELLS: &str = {
+    const BYTES: [u8; 768] = {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut t = [b':'; 768];
+        let mut v = 0;
+        while v < 256 {
+            t[3 * v] = HEX[v >> 4];
+            t[3 * v + 1] = HEX[v & 15];
+            v += 1;
+        }
+        t
+    };
+    match std::str::from_utf8(&BYTES) {
+        Ok(s) => s,
+        Err(_) => "",
+    }
+};
+
+impl W {
+    #[inline(always)]
     fn s(&mut self, s: &str) -> &mut Self {
         self.out.push_str(s);
         self
@@ -29,30 +83,62 @@ impl W<'_> {
         self
     }
 
-    /// One decimal digit, `d` < 10.
+    /// One ASCII byte: masked to seven bits, so the encoding folds to a one-byte copy.
     #[inline(always)]
-    fn digit(&mut self, d: u64) {
-        const DIGITS: &str = "0123456789";
-        let d = d as usize;
-        self.out.push_str(DIGITS.get(d..d + 1).unwrap_or("0"));
+    fn byte(&mut self, b: u8) {
+        self.out
+            .push_str(char::from(b & 0x7f).encode_utf8(&mut [0; 4]));
+    }
+
+    /// A number below 1000 from [`CELLS`], followed by `pad` of the cell's spaces (0 or 1):
+    /// each digit is a table load and a one-byte append, with no division.
+    #[inline(always)]
+    fn small(&mut self, v: u64, pad: usize) {
+        let at = 4 * (v as usize % 1000);
+        let cell = CELLS.as_bytes().get(at..at + 4).unwrap_or(b"0   ");
+        let (d0, d1, d2, d3) = match *cell {
+            [a, b, c, d] => (a, b, c, d),
+            _ => (b'0', b' ', b' ', b' '),
+        };
+        self.byte(d0);
+        if v >= 10 {
+            self.byte(d1);
+        }
+        if v >= 100 {
+            self.byte(d2);
+        }
+        if pad > 0 {
+            // The byte after the digits is a space in every cell.
+            self.byte(match v {
+                0..10 => d1,
+                10..100 => d2,
+                _ => d3,
+            });
+        }
     }
 
     /// An integer in decimal. Most numbers in SDP (payload types, ids, ports of 9) are
-    /// below 1000 and are written digit by digit; the rest go through itoa.
-    /// Inlined: a call cost more than writing the digits.
+    /// below 1000 and come from [`CELLS`]; the rest go through itoa.
     #[inline(always)]
     fn n<I: itoa::Integer + Into<u64> + Copy>(&mut self, n: I) -> &mut Self {
         let v: u64 = n.into();
         if v < 1000 {
-            if v >= 100 {
-                self.digit(v / 100);
-            }
-            if v >= 10 {
-                self.digit(v / 10 % 10);
-            }
-            self.digit(v % 10);
+            self.small(v, 0);
         } else {
-            self.out.push_str(self.num.format(n));
+            self.out.push_str(itoa::Buffer::new().format(n));
+        }
+        self
+    }
+
+    /// An integer and a space.
+    #[inline(always)]
+    fn n_sp<I: itoa::Integer + Into<u64> + Copy>(&mut self, n: I) -> &mut Self {
+        let v: u64 = n.into();
+        if v < 1000 {
+            self.small(v, 1);
+        } else {
+            self.out.push_str(itoa::Buffer::new().format(n));
+            self.c(' ');
         }
         self
     }
@@ -181,9 +267,9 @@ impl W<'_> {
     }
 
     fn candidate_value(&mut self, c: &Candidate<'_>) {
-        self.s(&c.foundation).c(' ').n(c.component).c(' ');
+        self.s(&c.foundation).c(' ').n_sp(c.component);
         self.s(c.transport.as_str());
-        self.c(' ').n(c.priority).c(' ').address(&c.address);
+        self.c(' ').n_sp(c.priority).address(&c.address);
         self.c(' ').n(c.port).s(" typ ");
         self.s(c.kind.as_str());
         if let Some(a) = &c.related_address {
@@ -200,6 +286,15 @@ impl W<'_> {
         }
     }
 
+    /// Every attribute of a section, each on its line: one loop with the writer of each
+    /// kind inlined in it.
+    fn attributes(&mut self, list: &[Attribute<'_>]) {
+        for a in list {
+            self.attribute(a);
+        }
+    }
+
+    #[inline(always)]
     fn attribute(&mut self, a: &Attribute<'_>) {
         // Each arm writes `a=<name>` as one literal: one capacity check and copy instead of two.
         match a {
@@ -225,23 +320,23 @@ impl W<'_> {
                 self.s("a=mid:").s(m);
             }
             Attribute::Rtpmap(r) => {
-                self.s("a=rtpmap:").n(r.payload_type).c(' ').s(&r.encoding);
+                self.s("a=rtpmap:").n_sp(r.payload_type).s(&r.encoding);
                 self.c('/').n(r.clock_rate);
                 if let Some(ch) = r.channels {
                     self.c('/').n(ch);
                 }
             }
             Attribute::Fmtp(f) => {
-                self.s("a=fmtp:").n(f.payload_type).c(' ');
+                self.s("a=fmtp:").n_sp(f.payload_type);
                 self.s(f.parameters.as_str());
             }
             Attribute::RtcpFb(f) => {
                 self.s("a=rtcp-fb:");
                 match f.payload_type {
-                    Some(pt) => self.n(pt),
-                    None => self.c('*'),
+                    Some(pt) => self.n_sp(pt),
+                    None => self.s("* "),
                 };
-                self.c(' ').s(&f.kind);
+                self.s(&f.kind);
                 if let Some(p) = &f.parameter {
                     self.c(' ').s(p);
                 }
@@ -260,7 +355,7 @@ impl W<'_> {
                 self.s("a=extmap-allow-mixed");
             }
             Attribute::Ssrc(s) => {
-                self.s("a=ssrc:").n(s.ssrc).c(' ').s(&s.attribute);
+                self.s("a=ssrc:").n_sp(s.ssrc).s(&s.attribute);
                 if let Some(v) = &s.value {
                     self.c(':').s(v);
                 }
@@ -340,13 +435,14 @@ impl W<'_> {
             }
             Attribute::Fingerprint(f) => {
                 self.s("a=fingerprint:").s(f.hash.as_str()).c(' ');
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                for (k, byte) in f.bytes.iter().enumerate() {
-                    if k > 0 {
-                        self.c(':');
+                // `XX:` for every byte but the last, `XX` for the last, from HEX_CELLS.
+                if let Some((last, init)) = f.bytes.split_last() {
+                    for &byte in init {
+                        let at = 3 * usize::from(byte);
+                        self.s(HEX_CELLS.get(at..at + 3).unwrap_or("00:"));
                     }
-                    let hex = |n: u8| HEX.get(usize::from(n)).map_or('0', |&h| h as char);
-                    self.c(hex(byte >> 4)).c(hex(byte & 15));
+                    let at = 3 * usize::from(*last);
+                    self.s(HEX_CELLS.get(at..at + 2).unwrap_or("00"));
                 }
             }
             Attribute::Setup(s) => {
@@ -431,9 +527,7 @@ impl W<'_> {
         if let Some(k) = &m.key {
             self.line("k=", k);
         }
-        for a in &m.attributes {
-            self.attribute(a);
-        }
+        self.attributes(&m.attributes);
     }
 
     fn session(&mut self, sd: &SessionDescription<'_>) {
@@ -474,9 +568,7 @@ impl W<'_> {
         if let Some(k) = &sd.key {
             self.line("k=", k);
         }
-        for a in &sd.attributes {
-            self.attribute(a);
-        }
+        self.attributes(&sd.attributes);
         for m in &sd.media {
             self.media(m);
         }
@@ -486,18 +578,20 @@ impl W<'_> {
 impl SessionDescription<'_> {
     /// Appends the canonical serialization to `out`.
     pub fn write_to(&self, out: &mut String) {
-        W {
-            out,
-            num: itoa::Buffer::new(),
-        }
-        .session(self);
+        let mut w = W {
+            out: std::mem::take(out),
+        };
+        w.session(self);
+        *out = w.out;
     }
 
     /// The canonical serialization, CRLF line endings.
     pub fn to_sdp_string(&self) -> String {
-        let mut out = String::with_capacity(self.size_hint());
-        self.write_to(&mut out);
-        out
+        let mut w = W {
+            out: String::with_capacity(self.size_hint()),
+        };
+        w.session(self);
+        w.out
     }
 
     /// A cheap upper-bound-ish estimate of the written size, for buffer reservation.
@@ -520,27 +614,22 @@ impl fmt::Display for SessionDescription<'_> {
 impl fmt::Display for Attribute<'_> {
     /// The whole line, `a=...`, without the line ending.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(64);
-        W {
-            out: &mut out,
-            num: itoa::Buffer::new(),
-        }
-        .attribute(self);
-        f.write_str(out.trim_end_matches("\r\n"))
+        let mut w = W {
+            out: String::with_capacity(64),
+        };
+        w.attributes(std::slice::from_ref(self));
+        f.write_str(w.out.trim_end_matches("\r\n"))
     }
 }
 
 impl fmt::Display for Candidate<'_> {
     /// The trickle form, `candidate:...`, as RTCIceCandidate.candidate carries it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(96);
-        out.push_str("candidate:");
-        W {
-            out: &mut out,
-            num: itoa::Buffer::new(),
-        }
-        .candidate_value(self);
-        f.write_str(&out)
+        let mut w = W {
+            out: String::with_capacity(96),
+        };
+        w.s("candidate:").candidate_value(self);
+        f.write_str(&w.out)
     }
 }
 
@@ -561,13 +650,9 @@ mod tests {
     use std::net::Ipv6Addr;
 
     fn written(ip: IpAddr) -> String {
-        let mut out = String::new();
-        W {
-            out: &mut out,
-            num: itoa::Buffer::new(),
-        }
-        .ip(&ip);
-        out
+        let mut w = W { out: String::new() };
+        w.ip(&ip);
+        w.out
     }
 
     #[test]
@@ -602,9 +687,12 @@ mod tests {
         #[test]
         fn numbers_match_itoa(n in any::<u64>(), small in 0u64..2000) {
             for v in [n, small] {
-                let mut out = String::new();
-                W { out: &mut out, num: itoa::Buffer::new() }.n(v);
-                prop_assert_eq!(out, v.to_string());
+                let mut w = W { out: String::new() };
+                w.n(v);
+                prop_assert_eq!(w.out, v.to_string());
+                let mut w = W { out: "x".into() };
+                w.n_sp(v);
+                prop_assert_eq!(w.out, format!("x{v} "));
             }
         }
     }
