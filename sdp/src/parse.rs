@@ -72,6 +72,7 @@ pub(crate) type R<'a, T> = IResult<&'a str, T, Fail<'a>>;
 
 /// A failure at `at`: `expected` is what the grammar wanted there.
 #[cold]
+#[inline(never)]
 fn error<'a>(at: &'a str, expected: &'static str) -> NomErr<Fail<'a>> {
     NomErr::Error(Fail { at, expected })
 }
@@ -183,6 +184,8 @@ mod charset {
     pub(super) static ADDRESS: ByteSet = ByteSet::all_but(b" \t/\r\0");
     pub(super) static PARAM_KEY: ByteSet = ByteSet::all_but(b"=; \r\0");
     pub(super) static PARAM_VALUE: ByteSet = ByteSet::all_but(b";\r\0");
+    // Bytes with no meaning in a parameter list (see `canonical_parameters`).
+    pub(super) static PARAM_PLAIN: ByteSet = ByteSet::all_but(b";= \r\0");
 }
 
 /// Length of the run of `set` bytes at the start of `i`.
@@ -270,23 +273,30 @@ fn number<'a, T: TryFrom<u64>>(i: &'a str, what: &'static str) -> R<'a, T> {
     let bytes = i.as_bytes();
     let mut value: u64 = 0;
     let mut n = 0;
-    while let Some(&c) = bytes.get(n) {
+    // Nineteen digits cannot overflow a u64.
+    for &c in bytes.iter().take(19) {
         let d = c.wrapping_sub(b'0');
         if d > 9 {
             break;
         }
-        value = if n < 19 {
-            value * 10 + u64::from(d)
-        } else {
-            match value
+        value = value * 10 + u64::from(d);
+        n += 1;
+    }
+    if n == 19 {
+        while let Some(d) = bytes
+            .get(n)
+            .map(|c| c.wrapping_sub(b'0'))
+            .filter(|&d| d < 10)
+        {
+            value = match value
                 .checked_mul(10)
                 .and_then(|v| v.checked_add(u64::from(d)))
             {
                 Some(v) => v,
                 None => return fail(i, what),
-            }
-        };
-        n += 1;
+            };
+            n += 1;
+        }
     }
     match (n, T::try_from(value)) {
         (1.., Ok(v)) => Ok((cut(i, n).1, v)),
@@ -368,37 +378,32 @@ fn b(s: &str) -> Str<'_> {
 /// each at most 255, no leading zeros), in a fraction of its instructions: candidates and
 /// connection lines are mostly IPv4.
 fn ipv4(s: &[u8]) -> Option<Ipv4Addr> {
+    let digit = |pos: usize| s.get(pos).map(|c| c.wrapping_sub(b'0')).filter(|&d| d < 10);
     let mut octets = [0u8; 4];
-    let mut k = 0; // octet being read
-    let mut value: u16 = 0;
-    let mut digits = 0;
-    for &c in s {
-        match c {
-            b'0'..=b'9' => {
-                // No leading zeros, at most three digits, at most 255.
-                if digits == 1 && value == 0 {
-                    return None;
-                }
-                value = value * 10 + u16::from(c - b'0');
-                digits += 1;
-                if value > 255 {
-                    return None;
-                }
+    let mut pos = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if s.get(pos) != Some(&b'.') {
+                return None;
             }
-            b'.' if digits > 0 && k < 3 => {
-                *octets.get_mut(k)? = u8::try_from(value).ok()?;
-                k += 1;
-                value = 0;
-                digits = 0;
-            }
-            _ => return None,
+            pos += 1;
         }
+        let mut value = u16::from(digit(pos)?);
+        pos += 1;
+        if let Some(d) = digit(pos) {
+            if value == 0 {
+                return None; // a leading zero
+            }
+            value = value * 10 + u16::from(d);
+            pos += 1;
+            if let Some(d) = digit(pos) {
+                value = value * 10 + u16::from(d);
+                pos += 1;
+            }
+        }
+        *octet = u8::try_from(value).ok()?;
     }
-    if k != 3 || digits == 0 {
-        return None;
-    }
-    *octets.get_mut(3)? = u8::try_from(value).ok()?;
-    Some(octets.into())
+    (pos == s.len()).then(|| octets.into())
 }
 
 /// The common IPv6 forms, one to eight groups of one to four hex digits with at most one
@@ -954,9 +959,7 @@ pusher!(push_rtcp_fb, rtcp_fb, Attribute::RtcpFb);
 pusher!(push_rtpmap, rtpmap, Attribute::Rtpmap);
 pusher!(push_fmtp, fmtp, Attribute::Fmtp);
 pusher!(push_extmap, extmap, Attribute::Extmap);
-pusher!(push_candidate, candidate_value, |c| Attribute::Candidate(
-    Box::new(c)
-));
+pusher!(push_candidate, candidate_value, Attribute::Candidate);
 pusher!(push_ssrc, ssrc, Attribute::Ssrc);
 
 const NO_VALUE: &str = "the end of the line (this attribute takes no value)";
@@ -1240,7 +1243,7 @@ const COMPONENT: &str = "a component id (1-256)";
 
 /// A candidate attribute value (after `candidate:`), RFC 8839 §5.1.
 #[inline(always)]
-pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
+pub(crate) fn candidate_value(i: &str) -> R<'_, Box<Candidate<'_>>> {
     let (r, foundation) = take1(i, &ICE, FOUNDATION)?;
     if foundation.len() > 32 {
         return fail(i, FOUNDATION);
@@ -1281,7 +1284,9 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
         "relay" => CandidateType::Relay,
         other => CandidateType::Other(b(other)),
     };
-    let mut cand = Candidate {
+    // Boxed before the extensions are read, so that they are written into the box rather
+    // than into a copy on the stack that is moved afterwards.
+    let mut cand = Box::new(Candidate {
         foundation: b(foundation),
         component,
         transport,
@@ -1293,7 +1298,7 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Candidate<'_>> {
         related_port: None,
         tcp_type: None,
         extensions: CandidateExtensions::new(),
-    };
+    });
     // The extensions are borrowed as one slice when they are contiguous, as browsers write
     // them (after `raddr`, `rport` and `tcptype`); otherwise they are copied out one by one.
     let mut ext_start: Option<&str> = None;
@@ -1412,7 +1417,8 @@ fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
     // position where an error can be reported is on an ASCII byte. Each byte is read with
     // the separator after it, `XX:`, three bytes at a time.
     let src = r.as_bytes();
-    let mut bytes = Vec::with_capacity(src.len().div_ceil(3).min(64));
+    let mut digest = [0u8; 64];
+    let mut n = 0;
     let mut pos = 0;
     let at = |pos: usize| cut(r, pos).1;
     loop {
@@ -1424,10 +1430,11 @@ fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
         let Some(byte) = pair else {
             return fail(at(pos), "two hex digits");
         };
-        if bytes.len() == 64 {
+        let Some(slot) = digest.get_mut(n) else {
             return fail(at(pos), "at most 64 bytes (SHA-512)");
-        }
-        bytes.push(byte);
+        };
+        *slot = byte;
+        n += 1;
         pos += 2;
         match sep {
             None => break,
@@ -1435,6 +1442,7 @@ fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
             Some(_) => return fail(at(pos), "`:` or the end of the line"),
         }
     }
+    let bytes = digest.get(..n).unwrap_or_default().to_vec();
     Ok(("", Fingerprint { hash, bytes }))
 }
 
@@ -1481,7 +1489,44 @@ fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
 /// `;`-separated parameters, each `key=value` or a bare value. Spaces after a `;` are
 /// skipped, and so is an empty last parameter: such text is written out in canonical form;
 /// canonical text (all that browsers write) is borrowed as it is.
+#[inline(always)]
 fn parameters(i: &str) -> R<'_, FmtpParameters<'_>> {
+    if canonical_parameters(i.as_bytes()) {
+        return Ok(("", FmtpParameters::from_canonical(b(i))));
+    }
+    parameters_general(i)
+}
+
+/// Whether all of `text` is a canonical parameter list, in one pass: non-empty items
+/// separated by `;`, each a key without spaces and an optional `=value`, no NUL or CR.
+/// [`parameters_general`] reads such text exactly so, to its end, and borrows it whole.
+#[inline(always)]
+fn canonical_parameters(text: &[u8]) -> bool {
+    let mut pos = 0;
+    let mut item_start = 0;
+    let mut in_key = true;
+    loop {
+        pos += run_len(text.get(pos..).unwrap_or_default(), &PARAM_PLAIN);
+        match text.get(pos) {
+            None => return pos > item_start,
+            Some(b';') if pos > item_start => {
+                pos += 1;
+                item_start = pos;
+                in_key = true;
+            }
+            Some(b'=') if !in_key || pos > item_start => {
+                pos += 1;
+                in_key = false;
+            }
+            Some(b' ') if !in_key => pos += 1,
+            _ => return false,
+        }
+    }
+}
+
+/// [`parameters`] for any text: reports errors and writes non-canonical lists out.
+#[inline(never)]
+fn parameters_general(i: &str) -> R<'_, FmtpParameters<'_>> {
     let bytes = i.as_bytes();
     let mut pos = 0;
     let mut canonical = true;
@@ -1826,10 +1871,11 @@ pub fn parse_with<'a>(
     // cut at byte offsets that follow or precede a `\n` (ASCII), always character
     // boundaries.
     let bytes = input.as_bytes();
+    let newline = Newlines::new();
     let mut start = 0;
     let mut line_no = 0usize;
     while let Some(tail) = bytes.get(start..).filter(|t| !t.is_empty()) {
-        let (len, next) = match memchr::memchr(b'\n', tail) {
+        let (len, next) = match newline.find(tail) {
             Some(n) => (n, start + n + 1),
             None => (tail.len(), bytes.len()),
         };
@@ -2075,6 +2121,31 @@ pub fn parse_with<'a>(
     Ok(sd)
 }
 
+/// Finds line feeds. On x86-64 it calls memchr's SSE2 searcher directly: lines are short,
+/// and for them memchr's per-call choice of an implementation cost as much as the search.
+struct Newlines {
+    #[cfg(target_arch = "x86_64")]
+    sse2: Option<memchr::arch::x86_64::sse2::memchr::One>,
+}
+
+impl Newlines {
+    fn new() -> Self {
+        Newlines {
+            #[cfg(target_arch = "x86_64")]
+            sse2: memchr::arch::x86_64::sse2::memchr::One::new(b'\n'),
+        }
+    }
+
+    #[inline(always)]
+    fn find(&self, haystack: &[u8]) -> Option<usize> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(sse2) = &self.sse2 {
+            return sse2.find(haystack);
+        }
+        memchr::memchr(b'\n', haystack)
+    }
+}
+
 /// The error for a value parser's failure on line `line_no`, `line`.
 #[cold]
 fn value_error(line_no: usize, line: &str, e: Failed<'_>) -> ParseError {
@@ -2135,7 +2206,7 @@ pub fn parse_candidate(s: &str) -> Result<Candidate<'_>, ParseError> {
         kind: ErrorKind::Expected(expected),
     };
     match candidate_value(body) {
-        Ok(("", c)) => Ok(c),
+        Ok(("", c)) => Ok(*c),
         Ok((rest, _)) => Err(to_err(rest, "the end of the candidate")),
         Err(NomErr::Error(f) | NomErr::Failure(f)) => Err(to_err(f.at, f.expected)),
         Err(NomErr::Incomplete(_)) => Err(to_err("", "more input")),
@@ -2205,6 +2276,28 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn ipv4_agrees_with_std(text in "[0-9.]{0,20}|([0-9]{1,4}[.]){3}[0-9]{1,4}") {
+            let std_v4 = std_ip(&text).filter(IpAddr::is_ipv4);
+            prop_assert_eq!(ipv4(text.as_bytes()).map(IpAddr::V4), std_v4);
+        }
+
+        #[test]
+        fn nul_or_cr_found_where_a_byte_scan_finds_it(
+            bytes in proptest::collection::vec(prop_oneof![Just(0u8), Just(b'\r'), Just(b'\n'), any::<u8>()], 0..40)
+        ) {
+            let naive = bytes.iter().position(|&c| c == 0 || c == b'\r');
+            prop_assert_eq!(find_nul_or_cr(&bytes), naive);
+        }
+
+        #[test]
+        fn numbers_agree_with_std(text in "[0-9]{0,25}[ a-z]{0,2}") {
+            let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+            let std_u64 = text.get(..digits).and_then(|d| d.parse::<u64>().ok());
+            let ours = number::<u64>(&text, "a number").ok().map(|(rest, v)| (rest.len(), v));
+            prop_assert_eq!(ours, std_u64.map(|v| (text.len() - digits, v)));
+        }
+
         #[test]
         fn addresses_agree_with_std(text in "[0-9a-fA-F:.]{0,24}|([0-9a-f]{1,4}:){0,7}:?(:[0-9a-f]{1,4}){0,7}") {
             if let Some(v6) = ipv6(text.as_bytes()) {
