@@ -1875,6 +1875,23 @@ pub fn parse_with<'a>(
     let mut start = 0;
     let mut line_no = 0usize;
     while let Some(tail) = bytes.get(start..).filter(|t| !t.is_empty()) {
+        // The bulk of a description: `a=` lines in a media section, where `a=` is always in
+        // order. They go through a loop of their own, which stops before any other line or
+        // one over a limit: the general path below takes those.
+        if media_stage.is_some() && tail.starts_with(b"a=") {
+            let cursor = Cursor {
+                input,
+                start,
+                line_no,
+            };
+            let cursor = media_attributes(cursor, limits, &newline, &mut attrs)?;
+            if cursor.line_no > line_no {
+                media_stage = Some(5);
+                (start, line_no) = (cursor.start, cursor.line_no);
+                continue;
+            }
+            // Not even one line: it is over a limit, which the general path reports.
+        }
         let (len, next) = match newline.find(tail) {
             Some(n) => (n, start + n + 1),
             None => (tail.len(), bytes.len()),
@@ -1885,28 +1902,6 @@ pub fn parse_with<'a>(
             _ => len,
         };
         line_no += 1;
-        // The bulk of a description: `a=` lines in a media section, where `a=` is always in
-        // order. Any other line, or one over a limit, takes the general path below.
-        if media_stage.is_some()
-            && tail.starts_with(b"a=")
-            && line_no <= limits.max_lines
-            && len <= limits.max_line_length
-        {
-            media_stage = Some(5);
-            let value = input.get(start + 2..start + len).unwrap_or_default();
-            // The attribute dispatch may look past the end of the line (see `push_known`).
-            let window = tail.get(2..).unwrap_or_default();
-            match push_attribute(value, window, &mut attrs) {
-                Ok(()) => {
-                    start = next;
-                    continue;
-                }
-                Err(e) => {
-                    let line = input.get(start..start + len).unwrap_or_default();
-                    return Err(value_error(line_no, line, e));
-                }
-            }
-        }
         let line = input.get(start..start + len).unwrap_or_default();
         let window = tail.get(2..).unwrap_or_default();
         start = next;
@@ -2119,6 +2114,55 @@ pub fn parse_with<'a>(
         });
     }
     Ok(sd)
+}
+
+/// Where [`media_attributes`] starts and stops: the next line's offset and the number of
+/// lines before it.
+struct Cursor<'a> {
+    input: &'a str,
+    start: usize,
+    line_no: usize,
+}
+
+/// Parses the `a=` lines that follow in a media section, pushing their attributes, and stops
+/// before the first other line, or one over a limit, or the end. Its own function, so that
+/// what the loop keeps stays in registers.
+#[inline(never)]
+fn media_attributes<'a>(
+    mut at: Cursor<'a>,
+    limits: &Limits,
+    newline: &Newlines,
+    attrs: &mut Vec<Attribute<'a>>,
+) -> Result<Cursor<'a>, ParseError> {
+    let input = at.input;
+    let bytes = input.as_bytes();
+    while let Some(tail) = bytes.get(at.start..) {
+        if !tail.starts_with(b"a=") || at.line_no >= limits.max_lines {
+            break;
+        }
+        let (len, next) = match newline.find(tail) {
+            Some(n) => (n, at.start + n + 1),
+            None => (tail.len(), bytes.len()),
+        };
+        // The length without a `\r` before the `\n`.
+        let len = match len.checked_sub(1) {
+            Some(last) if tail.get(last) == Some(&b'\r') => last,
+            _ => len,
+        };
+        if len > limits.max_line_length {
+            break;
+        }
+        let value = input.get(at.start + 2..at.start + len).unwrap_or_default();
+        // The attribute dispatch may look past the end of the line (see `push_known`).
+        let window = tail.get(2..).unwrap_or_default();
+        if let Err(e) = push_attribute(value, window, attrs) {
+            let line = input.get(at.start..at.start + len).unwrap_or_default();
+            return Err(value_error(at.line_no + 1, line, e));
+        }
+        at.line_no += 1;
+        at.start = next;
+    }
+    Ok(at)
 }
 
 /// Finds line feeds. On x86-64 it calls memchr's SSE2 searcher directly: lines are short,
