@@ -821,7 +821,29 @@ fn push_known<'a>(
     const FINGERPRINT: (u128, u128) = pattern("fingerprint:");
     const SETUP: (u128, u128) = pattern("setup:");
     const MSID_: (u128, u128) = pattern("msid:");
+    const SEND: u32 = p4("send");
+    const RECV: u32 = p4("recv");
+    const INAC: u32 = p4("inac");
+    const GROU: u32 = p4("grou");
+    const SCTP: u32 = p4("sctp");
+    const RTCP_: (u128, u128) = pattern("rtcp:");
+    const SSRC_GROUP: (u128, u128) = pattern("ssrc-group:");
+    const MSID_SEMANTIC: (u128, u128) = pattern("msid-semantic:");
+    const GROUP: (u128, u128) = pattern("group:");
+    const SCTP_PORT: (u128, u128) = pattern("sctp-port:");
+    // Flags, with the line ending after them (CRLF or LF).
+    const RTCP_MUX: [(u128, u128); 2] = [pattern("rtcp-mux\r\n"), pattern("rtcp-mux\n")];
+    const RTCP_RSIZE: [(u128, u128); 2] = [pattern("rtcp-rsize\r\n"), pattern("rtcp-rsize\n")];
+    const SENDRECV: [(u128, u128); 2] = [pattern("sendrecv\r\n"), pattern("sendrecv\n")];
+    const SENDONLY: [(u128, u128); 2] = [pattern("sendonly\r\n"), pattern("sendonly\n")];
+    const RECVONLY: [(u128, u128); 2] = [pattern("recvonly\r\n"), pattern("recvonly\n")];
+    const INACTIVE: [(u128, u128); 2] = [pattern("inactive\r\n"), pattern("inactive\n")];
+    let flag = |w: u128, [crlf, lf]: [(u128, u128); 2]| hit(w, crlf) || hit(w, lf);
     let w = u128::from_le_bytes(*window.first_chunk::<16>()?);
+    let mut push = |a: Attribute<'a>| {
+        out.push(a);
+        Some(Ok(()))
+    };
     // The value after `name:`, `n` bytes in.
     let value = |n: usize| cut(line, n).1;
     let (kind, n) = match w as u32 {
@@ -838,6 +860,17 @@ fn push_known<'a>(
         SETU if hit(w, SETUP) => (Name::Setup, 6),
         MID => (Name::Mid, 4),
         MSID if hit(w, MSID_) => (Name::Msid, 5),
+        RTCP if hit(w, RTCP_) => (Name::Rtcp, 5),
+        SSRC if hit(w, SSRC_GROUP) => (Name::SsrcGroup, 11),
+        MSID if hit(w, MSID_SEMANTIC) => (Name::MsidSemantic, 14),
+        GROU if hit(w, GROUP) => (Name::Group, 6),
+        SCTP if hit(w, SCTP_PORT) => (Name::SctpPort, 10),
+        RTCP if flag(w, RTCP_MUX) => return push(Attribute::RtcpMux),
+        RTCP if flag(w, RTCP_RSIZE) => return push(Attribute::RtcpRsize),
+        SEND if flag(w, SENDRECV) => return push(Attribute::Direction(Direction::SendRecv)),
+        SEND if flag(w, SENDONLY) => return push(Attribute::Direction(Direction::SendOnly)),
+        RECV if flag(w, RECVONLY) => return push(Attribute::Direction(Direction::RecvOnly)),
+        INAC if flag(w, INACTIVE) => return push(Attribute::Direction(Direction::Inactive)),
         _ => return None,
     };
     Some(push_value(kind, cut(line, n - 1).0, value(n), out))
