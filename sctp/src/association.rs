@@ -388,6 +388,8 @@ pub struct Association {
     closing_locally: bool,
     shutdown_wanted: bool,
     peer_shutdown: bool,
+    /// Something changed since sctp-proto was last asked for packets.
+    dirty: bool,
     scratch: Vec<u8>,
 }
 
@@ -442,6 +444,7 @@ impl Association {
             closing_locally: false,
             shutdown_wanted: false,
             peer_shutdown: false,
+            dirty: true,
             scratch: Vec::new(),
         };
         if association.state == State::Closed {
@@ -501,7 +504,11 @@ impl Association {
             }
             _ => {}
         }
-        self.pump();
+        // Messages are read out at once (sctp-proto's reassembly queue re-sorts what it
+        // holds on every chunk, so it must stay short); packets are gathered in
+        // poll_output, so a burst of input costs one pass over its send queues.
+        self.dirty = true;
+        self.drain_events();
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) is due.
@@ -515,7 +522,7 @@ impl Association {
         if let Some((_, a)) = &mut self.inner {
             a.handle_timeout(now);
         }
-        self.pump();
+        self.dirty = true;
     }
 
     /// The next packet to send or event to handle.
@@ -607,6 +614,7 @@ impl Association {
         };
         let mut stream = association.stream(id).map_err(not_open)?;
         stream.write_with_ppi(payload, ppi).map_err(not_open)?;
+        self.dirty = true;
         if let Some(channel) = self.channels.get_mut(&id) {
             channel.info.stats.messages_sent += 1;
             channel.info.stats.bytes_sent += data.len() as u64;
@@ -634,6 +642,7 @@ impl Association {
             }
             ChannelState::Open => {
                 channel.info.state = ChannelState::Closing;
+                self.dirty = true;
                 let association = self.association()?;
                 association
                     .stream(id)
@@ -719,7 +728,7 @@ impl Association {
             }
             None => self.lost(CloseReason::Local),
         }
-        self.pump();
+        self.dirty = true;
     }
 
     /// Every channel's messages are acknowledged.
@@ -799,33 +808,45 @@ impl Association {
             channel.awaiting_ack = !negotiated;
         }
         self.stats.channels_opened += 1;
+        self.dirty = true;
         self.push(Event::ChannelOpen { id, remote: false });
         Ok(())
     }
 
     /// Moves sctp-proto's events and packets into `out` until it has none left.
+    /// Handles sctp-proto's pending events; true if there were any.
+    fn drain_events(&mut self) -> bool {
+        let mut any = false;
+        while let Some(event) = self.inner.as_mut().and_then(|(_, a)| a.poll()) {
+            any = true;
+            // Handling an event may write (a DCEP ACK, a queued OPEN).
+            self.dirty = true;
+            self.on_sctp_event(event);
+        }
+        any
+    }
+
     fn pump(&mut self) {
         loop {
-            let mut progress = false;
-            while let Some(event) = self.inner.as_mut().and_then(|(_, a)| a.poll()) {
-                progress = true;
-                self.on_sctp_event(event);
-            }
+            let mut progress = self.drain_events();
             let now = self.now;
             if let Some((_, a)) = &mut self.inner {
                 // sctp-proto says "drained" when shutdown starts, and its endpoint would
                 // stop routing the peer's SHUTDOWN-ACK. One transport carries one
                 // association, which lives as long as this value: the events are dropped.
                 while a.poll_endpoint_event().is_some() {}
-                let mut completed = false;
-                while let Some(transmit) = a.poll_transmit(now) {
-                    progress = true;
-                    completed |= queue_transmit(&mut self.out, &mut self.stats, transmit);
-                }
-                // sctp-proto leaves the side that sent SHUTDOWN COMPLETE open
-                // (RFC 9260 §9.2 closes it); close it here.
-                if completed {
-                    let _ = a.close();
+                // Each poll_transmit scans sctp-proto's whole in-flight queue, so weft
+                // asks only after a change of state (input, timer, send, channel
+                // operation), and then until it has nothing more.
+                if std::mem::take(&mut self.dirty) {
+                    while let Some(transmit) = a.poll_transmit(now) {
+                        progress = true;
+                        // sctp-proto leaves the side that sent SHUTDOWN COMPLETE open
+                        // (RFC 9260 §9.2 closes it); close it here.
+                        if queue_transmit(&mut self.out, &mut self.stats, transmit) {
+                            let _ = a.close();
+                        }
+                    }
                 }
             }
             while let Some(transmit) = self.endpoint.poll_transmit() {
@@ -839,6 +860,7 @@ impl Association {
                         let _ = a.close();
                     }
                 }
+                self.dirty = true;
                 progress = true;
             }
             if !progress {
