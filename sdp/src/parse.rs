@@ -181,11 +181,13 @@ mod charset {
     // RFC 8866 §9: byte-string excludes NUL, CR and LF; so does every free-text class here,
     // which puts a stray NUL or CR at the exact column of the first one.
     pub(super) static NON_WS: ByteSet = ByteSet::all_but(b" \t\r\0");
+    // NON_WS for a reader that finds the end of its line itself (see `push_scanned`).
+    pub(super) static NON_WS_LF: ByteSet = ByteSet::all_but(b" \t\r\n\0");
     pub(super) static ADDRESS: ByteSet = ByteSet::all_but(b" \t/\r\0");
     pub(super) static PARAM_KEY: ByteSet = ByteSet::all_but(b"=; \r\0");
     pub(super) static PARAM_VALUE: ByteSet = ByteSet::all_but(b";\r\0");
     // Bytes with no meaning in a parameter list (see `canonical_parameters`).
-    pub(super) static PARAM_PLAIN: ByteSet = ByteSet::all_but(b";= \r\0");
+    pub(super) static PARAM_PLAIN: ByteSet = ByteSet::all_but(b";= \r\n\0");
 }
 
 /// Length of the run of `set` bytes at the start of `i`.
@@ -250,6 +252,17 @@ fn take1_long<'a>(i: &'a str, set: &ByteSet, expected: &'static str) -> R<'a, &'
             let (head, rest) = cut(i, n);
             Ok((rest, head))
         }
+    }
+}
+
+/// The class of a free-text field: with `SCAN` (reading on past the line) it also stops at
+/// LF.
+#[inline(always)]
+fn non_ws<const SCAN: bool>() -> &'static ByteSet {
+    if SCAN {
+        &NON_WS_LF
+    } else {
+        &NON_WS
     }
 }
 
@@ -324,19 +337,24 @@ fn eol(i: &str) -> R<'_, ()> {
     }
 }
 
-/// Position of the first NUL or CR, eight bytes at a time: a byte of `x` is zero exactly
-/// where `x - 0x01..01` borrows into a byte whose top bit `x` did not have, and the lowest
-/// such byte is exact.
+/// Position of the first NUL or CR (and LF, when `LF`), eight bytes at a time: a byte of
+/// `x` is zero exactly where `x - 0x01..01` borrows into a byte whose top bit `x` did not
+/// have, and the lowest such byte is exact.
 #[inline]
-fn find_nul_or_cr(bytes: &[u8]) -> Option<usize> {
+fn find_nul_or_cr<const LF: bool>(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([1; 8]);
     const TOPS: u64 = ONES << 7;
     const CRS: u64 = ONES * b'\r' as u64;
+    const LFS: u64 = ONES * b'\n' as u64;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
     let mut n = 0;
     while let Some(&[a, b, c, d, e, f, g, h]) = bytes.get(n..n + 8) {
         let x = u64::from_le_bytes([a, b, c, d, e, f, g, h]);
-        let y = x ^ CRS;
-        let hits = (x.wrapping_sub(ONES) & !x | y.wrapping_sub(ONES) & !y) & TOPS;
+        let mut hits = zero(x) | zero(x ^ CRS);
+        if LF {
+            hits |= zero(x ^ LFS);
+        }
+        hits &= TOPS;
         if hits != 0 {
             return Some(n + (hits.trailing_zeros() / 8) as usize);
         }
@@ -344,14 +362,21 @@ fn find_nul_or_cr(bytes: &[u8]) -> Option<usize> {
     }
     let tail = bytes.get(n..).unwrap_or_default();
     tail.iter()
-        .position(|&c| c == 0 || c == b'\r')
+        .position(|&c| c == 0 || c == b'\r' || (LF && c == b'\n'))
         .map(|p| n + p)
 }
 
 /// The rest of the line as a byte-string, possibly empty (RFC 8866 §9 excludes NUL and CR).
+///
+/// With `SCAN` the input runs on past the line, which ends at the first CR or LF: the text
+/// stops there, and whether that is a proper line ending is left to the caller.
 #[inline]
-fn text0(i: &str) -> R<'_, &str> {
-    match find_nul_or_cr(i.as_bytes()) {
+fn text0<const SCAN: bool>(i: &str) -> R<'_, &str> {
+    match find_nul_or_cr::<SCAN>(i.as_bytes()) {
+        Some(p) if SCAN && i.as_bytes().get(p) != Some(&0) => {
+            let (text, rest) = cut(i, p);
+            Ok((rest, text))
+        }
         Some(p) => fail(cut(i, p).1, BAD_BYTE),
         None => Ok(("", i)),
     }
@@ -359,11 +384,16 @@ fn text0(i: &str) -> R<'_, &str> {
 
 /// Non-empty rest of the line as a byte-string.
 #[inline]
-fn text(i: &str) -> R<'_, &str> {
-    if i.is_empty() {
+fn text<const SCAN: bool>(i: &str) -> R<'_, &str> {
+    if SCAN {
+        match text0::<true>(i)? {
+            (_, "") => fail(i, "some text"),
+            found => Ok(found),
+        }
+    } else if i.is_empty() {
         fail(i, "some text")
     } else {
-        text0(i)
+        text0::<false>(i)
     }
 }
 
@@ -782,6 +812,52 @@ fn hit(window: u128, (key, mask): (u128, u128)) -> bool {
     window & mask == key
 }
 
+/// The first four bytes of the names [`push_known`] and [`push_scanned`] know, and each
+/// name with its `:` as a [`pattern`].
+const fn p4(s: &str) -> u32 {
+    key(s.as_bytes()) as u32
+}
+const P4_RTCP: u32 = p4("rtcp");
+const P4_RTPM: u32 = p4("rtpm");
+const P4_FMTP: u32 = p4("fmtp");
+const P4_EXTM: u32 = p4("extm");
+const P4_CAND: u32 = p4("cand");
+const P4_SSRC: u32 = p4("ssrc");
+const P4_ICE: u32 = p4("ice-");
+const P4_FING: u32 = p4("fing");
+const P4_SETU: u32 = p4("setu");
+const P4_MID: u32 = p4("mid:");
+const P4_MSID: u32 = p4("msid");
+const RTCP_FB: (u128, u128) = pattern("rtcp-fb:");
+const RTPMAP: (u128, u128) = pattern("rtpmap:");
+const FMTP_: (u128, u128) = pattern("fmtp:");
+const EXTMAP: (u128, u128) = pattern("extmap:");
+const CANDIDATE: (u128, u128) = pattern("candidate:");
+const SSRC_: (u128, u128) = pattern("ssrc:");
+const ICE_UFRAG: (u128, u128) = pattern("ice-ufrag:");
+const ICE_PWD: (u128, u128) = pattern("ice-pwd:");
+const ICE_OPTIONS: (u128, u128) = pattern("ice-options:");
+const FINGERPRINT: (u128, u128) = pattern("fingerprint:");
+const SETUP: (u128, u128) = pattern("setup:");
+const MSID_: (u128, u128) = pattern("msid:");
+const P4_SEND: u32 = p4("send");
+const P4_RECV: u32 = p4("recv");
+const P4_INAC: u32 = p4("inac");
+const P4_GROU: u32 = p4("grou");
+const P4_SCTP: u32 = p4("sctp");
+const RTCP_: (u128, u128) = pattern("rtcp:");
+const SSRC_GROUP: (u128, u128) = pattern("ssrc-group:");
+const MSID_SEMANTIC: (u128, u128) = pattern("msid-semantic:");
+const GROUP: (u128, u128) = pattern("group:");
+const SCTP_PORT: (u128, u128) = pattern("sctp-port:");
+// Flags, with the line ending after them (CRLF or LF).
+const RTCP_MUX: [(u128, u128); 2] = [pattern("rtcp-mux\r\n"), pattern("rtcp-mux\n")];
+const RTCP_RSIZE: [(u128, u128); 2] = [pattern("rtcp-rsize\r\n"), pattern("rtcp-rsize\n")];
+const SENDRECV: [(u128, u128); 2] = [pattern("sendrecv\r\n"), pattern("sendrecv\n")];
+const SENDONLY: [(u128, u128); 2] = [pattern("sendonly\r\n"), pattern("sendonly\n")];
+const RECVONLY: [(u128, u128); 2] = [pattern("recvonly\r\n"), pattern("recvonly\n")];
+const INACTIVE: [(u128, u128); 2] = [pattern("inactive\r\n"), pattern("inactive\n")];
+
 /// The fast path of [`push_attribute`] for the attributes a browser writes most.
 ///
 /// `window` is the line from the attribute name on, followed by whatever input comes after
@@ -795,49 +871,6 @@ fn push_known<'a>(
     window: &[u8],
     out: &mut Vec<Attribute<'a>>,
 ) -> Option<Pushed<'a>> {
-    const fn p4(s: &str) -> u32 {
-        key(s.as_bytes()) as u32
-    }
-    const RTCP: u32 = p4("rtcp");
-    const RTPM: u32 = p4("rtpm");
-    const FMTP: u32 = p4("fmtp");
-    const EXTM: u32 = p4("extm");
-    const CAND: u32 = p4("cand");
-    const SSRC: u32 = p4("ssrc");
-    const ICE: u32 = p4("ice-");
-    const FING: u32 = p4("fing");
-    const SETU: u32 = p4("setu");
-    const MID: u32 = p4("mid:");
-    const MSID: u32 = p4("msid");
-    const RTCP_FB: (u128, u128) = pattern("rtcp-fb:");
-    const RTPMAP: (u128, u128) = pattern("rtpmap:");
-    const FMTP_: (u128, u128) = pattern("fmtp:");
-    const EXTMAP: (u128, u128) = pattern("extmap:");
-    const CANDIDATE: (u128, u128) = pattern("candidate:");
-    const SSRC_: (u128, u128) = pattern("ssrc:");
-    const ICE_UFRAG: (u128, u128) = pattern("ice-ufrag:");
-    const ICE_PWD: (u128, u128) = pattern("ice-pwd:");
-    const ICE_OPTIONS: (u128, u128) = pattern("ice-options:");
-    const FINGERPRINT: (u128, u128) = pattern("fingerprint:");
-    const SETUP: (u128, u128) = pattern("setup:");
-    const MSID_: (u128, u128) = pattern("msid:");
-    const SEND: u32 = p4("send");
-    const RECV: u32 = p4("recv");
-    const INAC: u32 = p4("inac");
-    const GROU: u32 = p4("grou");
-    const SCTP: u32 = p4("sctp");
-    const RTCP_: (u128, u128) = pattern("rtcp:");
-    const SSRC_GROUP: (u128, u128) = pattern("ssrc-group:");
-    const MSID_SEMANTIC: (u128, u128) = pattern("msid-semantic:");
-    const GROUP: (u128, u128) = pattern("group:");
-    const SCTP_PORT: (u128, u128) = pattern("sctp-port:");
-    // Flags, with the line ending after them (CRLF or LF).
-    const RTCP_MUX: [(u128, u128); 2] = [pattern("rtcp-mux\r\n"), pattern("rtcp-mux\n")];
-    const RTCP_RSIZE: [(u128, u128); 2] = [pattern("rtcp-rsize\r\n"), pattern("rtcp-rsize\n")];
-    const SENDRECV: [(u128, u128); 2] = [pattern("sendrecv\r\n"), pattern("sendrecv\n")];
-    const SENDONLY: [(u128, u128); 2] = [pattern("sendonly\r\n"), pattern("sendonly\n")];
-    const RECVONLY: [(u128, u128); 2] = [pattern("recvonly\r\n"), pattern("recvonly\n")];
-    const INACTIVE: [(u128, u128); 2] = [pattern("inactive\r\n"), pattern("inactive\n")];
     let flag = |w: u128, [crlf, lf]: [(u128, u128); 2]| hit(w, crlf) || hit(w, lf);
     let w = u128::from_le_bytes(*window.first_chunk::<16>()?);
     let mut push = |a: Attribute<'a>| {
@@ -847,30 +880,30 @@ fn push_known<'a>(
     // The value after `name:`, `n` bytes in.
     let value = |n: usize| cut(line, n).1;
     let (kind, n) = match w as u32 {
-        RTCP if hit(w, RTCP_FB) => return Some(push_rtcp_fb(value(8), out)),
-        RTPM if hit(w, RTPMAP) => return Some(push_rtpmap(value(7), out)),
-        FMTP if hit(w, FMTP_) => return Some(push_fmtp(value(5), out)),
-        EXTM if hit(w, EXTMAP) => return Some(push_extmap(value(7), out)),
-        CAND if hit(w, CANDIDATE) => return Some(push_candidate(value(10), out)),
-        SSRC if hit(w, SSRC_) => return Some(push_ssrc(value(5), out)),
-        ICE if hit(w, ICE_UFRAG) => (Name::IceUfrag, 10),
-        ICE if hit(w, ICE_PWD) => (Name::IcePwd, 8),
-        ICE if hit(w, ICE_OPTIONS) => (Name::IceOptions, 12),
-        FING if hit(w, FINGERPRINT) => (Name::Fingerprint, 12),
-        SETU if hit(w, SETUP) => (Name::Setup, 6),
-        MID => (Name::Mid, 4),
-        MSID if hit(w, MSID_) => (Name::Msid, 5),
-        RTCP if hit(w, RTCP_) => (Name::Rtcp, 5),
-        SSRC if hit(w, SSRC_GROUP) => (Name::SsrcGroup, 11),
-        MSID if hit(w, MSID_SEMANTIC) => (Name::MsidSemantic, 14),
-        GROU if hit(w, GROUP) => (Name::Group, 6),
-        SCTP if hit(w, SCTP_PORT) => (Name::SctpPort, 10),
-        RTCP if flag(w, RTCP_MUX) => return push(Attribute::RtcpMux),
-        RTCP if flag(w, RTCP_RSIZE) => return push(Attribute::RtcpRsize),
-        SEND if flag(w, SENDRECV) => return push(Attribute::Direction(Direction::SendRecv)),
-        SEND if flag(w, SENDONLY) => return push(Attribute::Direction(Direction::SendOnly)),
-        RECV if flag(w, RECVONLY) => return push(Attribute::Direction(Direction::RecvOnly)),
-        INAC if flag(w, INACTIVE) => return push(Attribute::Direction(Direction::Inactive)),
+        P4_RTCP if hit(w, RTCP_FB) => return Some(push_rtcp_fb(value(8), out)),
+        P4_RTPM if hit(w, RTPMAP) => return Some(push_rtpmap(value(7), out)),
+        P4_FMTP if hit(w, FMTP_) => return Some(push_fmtp(value(5), out)),
+        P4_EXTM if hit(w, EXTMAP) => return Some(push_extmap(value(7), out)),
+        P4_CAND if hit(w, CANDIDATE) => return Some(push_candidate(value(10), out)),
+        P4_SSRC if hit(w, SSRC_) => return Some(push_ssrc(value(5), out)),
+        P4_ICE if hit(w, ICE_UFRAG) => (Name::IceUfrag, 10),
+        P4_ICE if hit(w, ICE_PWD) => (Name::IcePwd, 8),
+        P4_ICE if hit(w, ICE_OPTIONS) => (Name::IceOptions, 12),
+        P4_FING if hit(w, FINGERPRINT) => (Name::Fingerprint, 12),
+        P4_SETU if hit(w, SETUP) => (Name::Setup, 6),
+        P4_MID => (Name::Mid, 4),
+        P4_MSID if hit(w, MSID_) => (Name::Msid, 5),
+        P4_RTCP if hit(w, RTCP_) => (Name::Rtcp, 5),
+        P4_SSRC if hit(w, SSRC_GROUP) => (Name::SsrcGroup, 11),
+        P4_MSID if hit(w, MSID_SEMANTIC) => (Name::MsidSemantic, 14),
+        P4_GROU if hit(w, GROUP) => (Name::Group, 6),
+        P4_SCTP if hit(w, SCTP_PORT) => (Name::SctpPort, 10),
+        P4_RTCP if flag(w, RTCP_MUX) => return push(Attribute::RtcpMux),
+        P4_RTCP if flag(w, RTCP_RSIZE) => return push(Attribute::RtcpRsize),
+        P4_SEND if flag(w, SENDRECV) => return push(Attribute::Direction(Direction::SendRecv)),
+        P4_SEND if flag(w, SENDONLY) => return push(Attribute::Direction(Direction::SendOnly)),
+        P4_RECV if flag(w, RECVONLY) => return push(Attribute::Direction(Direction::RecvOnly)),
+        P4_INAC if flag(w, INACTIVE) => return push(Attribute::Direction(Direction::Inactive)),
         _ => return None,
     };
     Some(push_value(kind, cut(line, n - 1).0, value(n), out))
@@ -977,7 +1010,7 @@ fn emit<'a>(out: &mut Vec<Attribute<'a>>, rest: &'a str, a: Attribute<'a>) -> Pu
 /// assembled the `Attribute` on the stack with narrow stores and copied it with wide
 /// loads: a store-forwarding stall once per attribute, more than the parsing cost.
 macro_rules! pusher {
-    ($push:ident, $parser:ident, $variant:expr) => {
+    ($push:ident, $parser:expr, $variant:expr) => {
         #[inline(never)]
         fn $push<'a>(v: &'a str, out: &mut Vec<Attribute<'a>>) -> Pushed<'a> {
             let (r, x) = $parser(v)?;
@@ -988,12 +1021,109 @@ macro_rules! pusher {
     };
 }
 
-pusher!(push_rtcp_fb, rtcp_fb, Attribute::RtcpFb);
+pusher!(push_rtcp_fb, rtcp_fb::<false>, Attribute::RtcpFb);
 pusher!(push_rtpmap, rtpmap, Attribute::Rtpmap);
-pusher!(push_fmtp, fmtp, Attribute::Fmtp);
-pusher!(push_extmap, extmap, Attribute::Extmap);
-pusher!(push_candidate, candidate_value, Attribute::Candidate);
-pusher!(push_ssrc, ssrc, Attribute::Ssrc);
+pusher!(push_fmtp, fmtp::<false>, Attribute::Fmtp);
+pusher!(push_extmap, extmap::<false>, Attribute::Extmap);
+pusher!(
+    push_candidate,
+    candidate_value::<false>,
+    Attribute::Candidate
+);
+pusher!(push_ssrc, ssrc::<false>, Attribute::Ssrc);
+
+/// `fn $push(input, start, value, max_len, out)`, for the media loop: reads the attribute
+/// whose line starts at `start` and whose value at `value` with a reader that runs on past
+/// the line and stops where it ends, so that the line needs no search for its end first.
+/// If the reader stops at a line ending and the line is within `max_len`, pushes the
+/// attribute and gives where the next line starts; otherwise `None`, and the line is read
+/// again the usual way, which reports any error exactly.
+macro_rules! scanned_pusher {
+    ($push:ident, $parser:expr, $variant:expr) => {
+        #[inline(never)]
+        fn $push<'a>(
+            input: &'a str,
+            start: usize,
+            value: usize,
+            max_len: usize,
+            out: &mut Vec<Attribute<'a>>,
+        ) -> Option<usize> {
+            let (rest, x) = $parser(input.get(value..)?).ok()?;
+            let next = line_end(input, start, rest, max_len)?;
+            out.push($variant(x));
+            Some(next)
+        }
+    };
+}
+
+scanned_pusher!(scan_rtcp_fb, rtcp_fb::<true>, Attribute::RtcpFb);
+scanned_pusher!(scan_rtpmap, rtpmap, Attribute::Rtpmap);
+scanned_pusher!(scan_fmtp, fmtp::<true>, Attribute::Fmtp);
+scanned_pusher!(scan_extmap, extmap::<true>, Attribute::Extmap);
+scanned_pusher!(
+    scan_candidate,
+    candidate_value::<true>,
+    Attribute::Candidate
+);
+scanned_pusher!(scan_ssrc, ssrc::<true>, Attribute::Ssrc);
+scanned_pusher!(scan_mid, mid, Attribute::Mid);
+scanned_pusher!(scan_msid, msid, Attribute::Msid);
+scanned_pusher!(scan_setup, setup::<true>, Attribute::Setup);
+scanned_pusher!(
+    scan_fingerprint,
+    fingerprint::<true>,
+    Attribute::Fingerprint
+);
+scanned_pusher!(scan_ice_ufrag, ice_string, |s| Attribute::IceUfrag(b(s)));
+scanned_pusher!(scan_ice_pwd, ice_string, |s| Attribute::IcePwd(b(s)));
+
+/// Where the line after the one from `start` begins, if `rest` (a suffix of `input`) starts
+/// with a line ending (CRLF, LF, a CR that ends the input, or the end of the input) and the
+/// line from `start` to there is at most `max_len` bytes.
+#[inline(always)]
+fn line_end(input: &str, start: usize, rest: &str, max_len: usize) -> Option<usize> {
+    let end = input.len().checked_sub(rest.len())?;
+    if end.checked_sub(start)? > max_len {
+        return None;
+    }
+    let ending = match rest.as_bytes() {
+        [] => 0,
+        [b'\n', ..] | [b'\r'] => 1,
+        [b'\r', b'\n', ..] => 2,
+        _ => return None,
+    };
+    Some(end + ending)
+}
+
+/// The media loop's fast path for its most frequent attributes (see [`scanned_pusher`]):
+/// the line starting at `start` is `a=<name>:...`; `None` when the name is not one of
+/// them, or the line needs the usual reading.
+#[inline(always)]
+fn push_scanned<'a>(
+    input: &'a str,
+    start: usize,
+    max_len: usize,
+    out: &mut Vec<Attribute<'a>>,
+) -> Option<usize> {
+    let window = input.as_bytes().get(start + 2..)?;
+    let w = u128::from_le_bytes(*window.first_chunk::<16>()?);
+    let value = start + 2;
+    match w as u32 {
+        P4_RTCP if hit(w, RTCP_FB) => scan_rtcp_fb(input, start, value + 8, max_len, out),
+        P4_RTPM if hit(w, RTPMAP) => scan_rtpmap(input, start, value + 7, max_len, out),
+        P4_FMTP if hit(w, FMTP_) => scan_fmtp(input, start, value + 5, max_len, out),
+        P4_EXTM if hit(w, EXTMAP) => scan_extmap(input, start, value + 7, max_len, out),
+        P4_CAND if hit(w, CANDIDATE) => scan_candidate(input, start, value + 10, max_len, out),
+        P4_SSRC if hit(w, SSRC_) => scan_ssrc(input, start, value + 5, max_len, out),
+        P4_ICE if hit(w, ICE_UFRAG) => scan_ice_ufrag(input, start, value + 10, max_len, out),
+        P4_ICE if hit(w, ICE_PWD) => scan_ice_pwd(input, start, value + 8, max_len, out),
+        P4_FING if hit(w, FINGERPRINT) => scan_fingerprint(input, start, value + 12, max_len, out),
+        P4_SETU if hit(w, SETUP) => scan_setup(input, start, value + 6, max_len, out),
+        P4_MID => scan_mid(input, start, value + 4, max_len, out),
+        P4_MSID if hit(w, MSID_) => scan_msid(input, start, value + 5, max_len, out),
+        _ => None,
+    }
+}
 
 const NO_VALUE: &str = "the end of the line (this attribute takes no value)";
 const SSRC_NUM: &str = "an SSRC (0-4294967295)";
@@ -1084,23 +1214,16 @@ fn push_value<'a>(
             emit(out, r, Attribute::IceOptions(list))
         }
         Name::Fingerprint => {
-            let (r, f) = fingerprint(v)?;
+            let (r, f) = fingerprint::<false>(v)?;
             emit(out, r, Attribute::Fingerprint(f))
         }
         Name::Setup => {
-            // RFC 4145 §4: role = "active" / "passive" / "actpass" / "holdconn"
-            let s = match v {
-                "actpass" => Setup::ActPass,
-                "active" => Setup::Active,
-                "passive" => Setup::Passive,
-                "holdconn" => Setup::HoldConn,
-                _ => return Err(error(v, "`active`, `passive`, `actpass` or `holdconn`").into()),
-            };
-            emit(out, "", Attribute::Setup(s))
+            let (r, s) = setup::<false>(v)?;
+            emit(out, r, Attribute::Setup(s))
         }
         Name::Mid => {
-            let (r, m) = token(v, "a media id")?;
-            emit(out, r, Attribute::Mid(b(m)))
+            let (r, m) = mid(v)?;
+            emit(out, r, Attribute::Mid(m))
         }
         Name::Group => {
             let (r, semantics) = token(v, "group semantics such as `BUNDLE`")?;
@@ -1121,17 +1244,8 @@ fn push_value<'a>(
             emit(out, r, Attribute::MsidSemantic(m))
         }
         Name::Msid => {
-            // RFC 8830 §2: msid-value = msid-id [ SP msid-appdata ]
-            let (r, stream) = take1_long(v, &TOKEN, "a stream id")?;
-            let (r, track) = match r.strip_prefix(' ') {
-                Some(r) => {
-                    let (r, t) = take1_long(r, &TOKEN, "a track id")?;
-                    (r, Some(b(t)))
-                }
-                None => (r, None),
-            };
-            let stream = b(stream);
-            emit(out, r, Attribute::Msid(Msid { stream, track }))
+            let (r, m) = msid(v)?;
+            emit(out, r, Attribute::Msid(m))
         }
         Name::Ssrc => push_ssrc(v, out),
         Name::SsrcGroup => {
@@ -1197,7 +1311,7 @@ fn push_value<'a>(
             emit(out, r, Attribute::SctpInit(b(s)))
         }
         _ => {
-            let (r, v) = text0(v)?;
+            let (r, v) = text0::<false>(v)?;
             let (name, value) = (b(name), Some(b(v)));
             emit(out, r, Attribute::Other { name, value })
         }
@@ -1206,13 +1320,13 @@ fn push_value<'a>(
 
 // RFC 5576 §4.1: ssrc-attr = "ssrc:" ssrc-id SP attribute
 #[inline(always)]
-fn ssrc(v: &str) -> R<'_, SsrcAttribute<'_>> {
+fn ssrc<const SCAN: bool>(v: &str) -> R<'_, SsrcAttribute<'_>> {
     let (r, ssrc) = number::<u32>(v, SSRC_NUM)?;
     let (r, _) = sp(r)?;
     let (r, attribute) = token(r, "an attribute name")?;
     let (r, value) = match r.strip_prefix(':') {
         Some(val) => {
-            let (r, val) = text0(val)?;
+            let (r, val) = text0::<SCAN>(val)?;
             (r, Some(b(val)))
         }
         None => (r, None),
@@ -1223,6 +1337,55 @@ fn ssrc(v: &str) -> R<'_, SsrcAttribute<'_>> {
             ssrc,
             attribute: b(attribute),
             value,
+        },
+    ))
+}
+
+// RFC 4145 §4: role = "active" / "passive" / "actpass" / "holdconn"
+#[inline(always)]
+fn setup<const SCAN: bool>(v: &str) -> R<'_, Setup> {
+    const ROLE: &str = "`active`, `passive`, `actpass` or `holdconn`";
+    // Bounded by its line, the role is all of it; read on past the line, it is the word
+    // that starts it, and the caller checks that the line ends after it.
+    let (r, word) = if SCAN {
+        let (word, r) = cut(v, run_len(v.as_bytes(), &LOWER));
+        (r, word)
+    } else {
+        ("", v)
+    };
+    let s = match word {
+        "actpass" => Setup::ActPass,
+        "active" => Setup::Active,
+        "passive" => Setup::Passive,
+        "holdconn" => Setup::HoldConn,
+        _ => return fail(v, ROLE),
+    };
+    Ok((r, s))
+}
+
+// RFC 5888 §4: mid-attribute = "a=mid:" identification-tag (a token)
+#[inline(always)]
+fn mid(v: &str) -> R<'_, Str<'_>> {
+    let (r, m) = token(v, "a media id")?;
+    Ok((r, b(m)))
+}
+
+// RFC 8830 §2: msid-value = msid-id [ SP msid-appdata ]
+#[inline(always)]
+fn msid(v: &str) -> R<'_, Msid<'_>> {
+    let (r, stream) = take1_long(v, &TOKEN, "a stream id")?;
+    let (r, track) = match r.strip_prefix(' ') {
+        Some(r) => {
+            let (r, t) = take1_long(r, &TOKEN, "a track id")?;
+            (r, Some(b(t)))
+        }
+        None => (r, None),
+    };
+    Ok((
+        r,
+        Msid {
+            stream: b(stream),
+            track,
         },
     ))
 }
@@ -1276,7 +1439,7 @@ const COMPONENT: &str = "a component id (1-256)";
 
 /// A candidate attribute value (after `candidate:`), RFC 8839 §5.1.
 #[inline(always)]
-pub(crate) fn candidate_value(i: &str) -> R<'_, Box<Candidate<'_>>> {
+pub(crate) fn candidate_value<const SCAN: bool>(i: &str) -> R<'_, Box<Candidate<'_>>> {
     let (r, foundation) = take1(i, &ICE, FOUNDATION)?;
     if foundation.len() > 32 {
         return fail(i, FOUNDATION);
@@ -1301,7 +1464,7 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Box<Candidate<'_>>> {
     let (r, _) = sp(r)?;
     let (r, priority) = number::<u32>(r, "a priority (0-4294967295)")?;
     let (r, _) = sp(r)?;
-    let (r, addr) = take1(r, &NON_WS, "a connection address")?;
+    let (r, addr) = take1(r, non_ws::<SCAN>(), "a connection address")?;
     let (r, _) = sp(r)?;
     let (r, port) = number::<u16>(r, PORT)?;
     let (r, _) = sp(r)?;
@@ -1337,13 +1500,19 @@ pub(crate) fn candidate_value(i: &str) -> R<'_, Box<Candidate<'_>>> {
     let mut ext_start: Option<&str> = None;
     let mut ext_end = r;
     let mut copied: Option<String> = None;
-    while !r.is_empty() {
+    // Bounded by its line, the extensions take the rest of it; read on past the line, they
+    // stop at anything but a space, and the caller checks that the line ends there.
+    while if SCAN {
+        r.starts_with(' ')
+    } else {
+        !r.is_empty()
+    } {
         let (item, _) = sp(r)?;
         let (rest, name) = token(item, "an extension name")?;
         let (rest, _) = sp(rest)?;
         let value_at = rest;
         // RFC 8839 §5.1: extension-att-value = *VCHAR
-        let (rest, value) = take1(rest, &NON_WS, "an extension value")?;
+        let (rest, value) = take1(rest, non_ws::<SCAN>(), "an extension value")?;
         let typed = match name {
             "raddr" if cand.related_address.is_none() => {
                 cand.related_address = Some(address(value));
@@ -1425,7 +1594,7 @@ fn hex_val(c: u8) -> Option<u8> {
 }
 
 // RFC 8122 §5: fingerprint-attribute = "fingerprint" ":" hash-func SP fingerprint
-fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
+fn fingerprint<const SCAN: bool>(i: &str) -> R<'_, Fingerprint<'_>> {
     let (r, hash) = token(i, "a hash function such as `sha-256`")?;
     // RFC 8122 §5: hash-func names are case-insensitive (the IANA names are lower case).
     let hash = if eq_lower(hash, "sha-256") {
@@ -1471,12 +1640,14 @@ fn fingerprint(i: &str) -> R<'_, Fingerprint<'_>> {
         pos += 2;
         match sep {
             None => break,
+            // Read on past the line, the digest stops where it ends.
+            Some(b'\r' | b'\n') if SCAN => break,
             Some(b':') => pos += 1,
             Some(_) => return fail(at(pos), "`:` or the end of the line"),
         }
     }
     let bytes = digest.get(..n).unwrap_or_default().to_vec();
-    Ok(("", Fingerprint { hash, bytes }))
+    Ok((at(pos), Fingerprint { hash, bytes }))
 }
 
 /// Two hex digits as a byte.
@@ -1523,25 +1694,31 @@ fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
 /// skipped, and so is an empty last parameter: such text is written out in canonical form;
 /// canonical text (all that browsers write) is borrowed as it is.
 #[inline(always)]
-fn parameters(i: &str) -> R<'_, FmtpParameters<'_>> {
-    if canonical_parameters(i.as_bytes()) {
-        return Ok(("", FmtpParameters::from_canonical(b(i))));
+fn parameters<const SCAN: bool>(i: &str) -> R<'_, FmtpParameters<'_>> {
+    match canonical_parameters(i.as_bytes()) {
+        // Bounded by its line, the list must take all of it.
+        Some(n) if SCAN || n == i.len() => {
+            let (text, rest) = cut(i, n);
+            Ok((rest, FmtpParameters::from_canonical(b(text))))
+        }
+        _ if SCAN => fail(i, "a canonical parameter list"),
+        _ => parameters_general(i),
     }
-    parameters_general(i)
 }
 
-/// Whether all of `text` is a canonical parameter list, in one pass: non-empty items
-/// separated by `;`, each a key without spaces and an optional `=value`, no NUL or CR.
-/// [`parameters_general`] reads such text exactly so, to its end, and borrows it whole.
+/// The length of the canonical parameter list that `text` starts with, up to its end or a
+/// CR or LF, in one pass: non-empty items separated by `;`, each a key without spaces and
+/// an optional `=value`, no NUL. [`parameters_general`] reads such text exactly so and
+/// borrows it whole. `None` for anything else.
 #[inline(always)]
-fn canonical_parameters(text: &[u8]) -> bool {
+fn canonical_parameters(text: &[u8]) -> Option<usize> {
     let mut pos = 0;
     let mut item_start = 0;
     let mut in_key = true;
     loop {
         pos += run_len(text.get(pos..).unwrap_or_default(), &PARAM_PLAIN);
         match text.get(pos) {
-            None => return pos > item_start,
+            None | Some(b'\r' | b'\n') => return (pos > item_start).then_some(pos),
             Some(b';') if pos > item_start => {
                 pos += 1;
                 item_start = pos;
@@ -1552,7 +1729,7 @@ fn canonical_parameters(text: &[u8]) -> bool {
                 in_key = false;
             }
             Some(b' ') if !in_key => pos += 1,
-            _ => return false,
+            _ => return None,
         }
     }
 }
@@ -1617,10 +1794,10 @@ fn parameters_general(i: &str) -> R<'_, FmtpParameters<'_>> {
 
 // RFC 8866 §6.15: a=fmtp:<format> <format specific parameters>
 #[inline(always)]
-fn fmtp(i: &str) -> R<'_, Fmtp<'_>> {
+fn fmtp<const SCAN: bool>(i: &str) -> R<'_, Fmtp<'_>> {
     let (r, payload_type) = payload_type(i)?;
     let (r, _) = sp(r)?;
-    let (r, parameters) = parameters(r)?;
+    let (r, parameters) = parameters::<SCAN>(r)?;
     Ok((
         r,
         Fmtp {
@@ -1632,7 +1809,7 @@ fn fmtp(i: &str) -> R<'_, Fmtp<'_>> {
 
 // RFC 4585 §4.2: a=rtcp-fb:<pt|*> <val> [<param>]
 #[inline(always)]
-fn rtcp_fb(i: &str) -> R<'_, RtcpFb<'_>> {
+fn rtcp_fb<const SCAN: bool>(i: &str) -> R<'_, RtcpFb<'_>> {
     let (r, payload_type) = match i.strip_prefix('*') {
         Some(r) => (r, None),
         None => {
@@ -1644,7 +1821,7 @@ fn rtcp_fb(i: &str) -> R<'_, RtcpFb<'_>> {
     let (r, kind) = token(r, "a feedback type such as `nack`")?;
     let (r, parameter) = match r.strip_prefix(' ') {
         Some(r) => {
-            let (r, p) = text(r)?;
+            let (r, p) = text::<SCAN>(r)?;
             (r, Some(b(p)))
         }
         None => (r, None),
@@ -1675,7 +1852,7 @@ fn direction(i: &str) -> R<'_, Direction> {
 
 // RFC 8285 §8: a=extmap:<value>["/"<direction>] <URI> <extensionattributes>
 #[inline(always)]
-fn extmap(i: &str) -> R<'_, Extmap<'_>> {
+fn extmap<const SCAN: bool>(i: &str) -> R<'_, Extmap<'_>> {
     let (r, id) = number::<u16>(i, "an extension id")?;
     let (r, direction) = match r.strip_prefix('/') {
         Some(r) => {
@@ -1685,10 +1862,10 @@ fn extmap(i: &str) -> R<'_, Extmap<'_>> {
         None => (r, None),
     };
     let (r, _) = sp(r)?;
-    let (r, uri) = take1_long(r, &NON_WS, "an extension URI")?;
+    let (r, uri) = take1_long(r, non_ws::<SCAN>(), "an extension URI")?;
     let (r, attributes) = match r.strip_prefix(' ') {
         Some(r) => {
-            let (r, a) = text(r)?;
+            let (r, a) = text::<SCAN>(r)?;
             (r, Some(b(a)))
         }
         None => (r, None),
@@ -1751,7 +1928,7 @@ fn rid(i: &str) -> R<'_, Rid<'_>> {
             None => return Ok((rest, rid)),
         };
     }
-    let (r, restrictions) = parameters(r)?;
+    let (r, restrictions) = parameters::<false>(r)?;
     rid.restrictions = restrictions;
     Ok((r, rid))
 }
@@ -1896,7 +2073,9 @@ pub fn parse_with<'a>(
     // Attributes of the current section collect here and move into an exactly sized Vec,
     // with one memcpy, when the section ends: a video section has over a hundred, and
     // regrowing each section's Vec cost more than parsing them.
-    let mut attrs: Vec<Attribute<'a>> = Vec::with_capacity(64);
+    // Sized for the largest section of a browser's offer (about one attribute per 48 bytes
+    // of input), so that it seldom grows.
+    let mut attrs: Vec<Attribute<'a>> = Vec::with_capacity((input.len() / 48).clamp(16, 256));
     let mut stage = Stage::Start;
     // Rank of the last line in the current media section (0 right after `m=`).
     let mut media_stage: Option<u8> = None;
@@ -2030,10 +2209,12 @@ pub fn parse_with<'a>(
             media_stage = Some(rank);
             match letter {
                 b'a' => push_attribute_cold(value, window, &mut attrs).map_err(pushed_err)?,
-                b'i' => m.information = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+                b'i' => {
+                    m.information = Some(Cow::Borrowed(text::<false>(value).map_err(value_err)?.1))
+                }
                 b'c' => m.connections.push(connection(value).map_err(value_err)?.1),
                 b'b' => m.bandwidths.push(bandwidth(value).map_err(value_err)?.1),
-                _ => m.key = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+                _ => m.key = Some(Cow::Borrowed(text::<false>(value).map_err(value_err)?.1)),
             }
             continue;
         }
@@ -2086,15 +2267,17 @@ pub fn parse_with<'a>(
                 }
             }
             b'o' => sd.origin = origin(value).map_err(value_err)?.1,
-            b's' => sd.session_name = Cow::Borrowed(text(value).map_err(value_err)?.1),
-            b'i' => sd.information = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
-            b'u' => sd.uri = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            b's' => sd.session_name = Cow::Borrowed(text::<false>(value).map_err(value_err)?.1),
+            b'i' => {
+                sd.information = Some(Cow::Borrowed(text::<false>(value).map_err(value_err)?.1))
+            }
+            b'u' => sd.uri = Some(Cow::Borrowed(text::<false>(value).map_err(value_err)?.1)),
             b'e' => sd
                 .emails
-                .push(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+                .push(Cow::Borrowed(text::<false>(value).map_err(value_err)?.1)),
             b'p' => sd
                 .phones
-                .push(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+                .push(Cow::Borrowed(text::<false>(value).map_err(value_err)?.1)),
             b'c' => sd.connection = Some(connection(value).map_err(value_err)?.1),
             b'b' => sd.bandwidths.push(bandwidth(value).map_err(value_err)?.1),
             b't' => sd.times.push(timing(value).map_err(value_err)?.1),
@@ -2108,7 +2291,7 @@ pub fn parse_with<'a>(
                         },
                     ));
                 };
-                let v = Cow::Borrowed(text(value).map_err(value_err)?.1);
+                let v = Cow::Borrowed(text::<false>(value).map_err(value_err)?.1);
                 if letter == b'r' {
                     if t.zone.is_some() {
                         return Err(err(
@@ -2127,7 +2310,7 @@ pub fn parse_with<'a>(
                     t.zone = Some(v);
                 }
             }
-            b'k' => sd.key = Some(Cow::Borrowed(text(value).map_err(value_err)?.1)),
+            b'k' => sd.key = Some(Cow::Borrowed(text::<false>(value).map_err(value_err)?.1)),
             _ => push_attribute_cold(value, window, &mut attrs).map_err(pushed_err)?,
         }
         stage = next;
@@ -2172,6 +2355,11 @@ fn media_attributes<'a>(
     while let Some(tail) = bytes.get(at.start..) {
         if !tail.starts_with(b"a=") || at.line_no >= limits.max_lines {
             break;
+        }
+        if let Some(next) = push_scanned(input, at.start, limits.max_line_length, attrs) {
+            at.line_no += 1;
+            at.start = next;
+            continue;
         }
         let (len, next) = match newline.find(tail) {
             Some(n) => (n, at.start + n + 1),
@@ -2282,7 +2470,7 @@ pub fn parse_candidate(s: &str) -> Result<Candidate<'_>, ParseError> {
         column: column(s, at),
         kind: ErrorKind::Expected(expected),
     };
-    match candidate_value(body) {
+    match candidate_value::<false>(body) {
         Ok(("", c)) => Ok(*c),
         Ok((rest, _)) => Err(to_err(rest, "the end of the candidate")),
         Err(NomErr::Error(f) | NomErr::Failure(f)) => Err(to_err(f.at, f.expected)),
@@ -2364,7 +2552,7 @@ mod tests {
             bytes in proptest::collection::vec(prop_oneof![Just(0u8), Just(b'\r'), Just(b'\n'), any::<u8>()], 0..40)
         ) {
             let naive = bytes.iter().position(|&c| c == 0 || c == b'\r');
-            prop_assert_eq!(find_nul_or_cr(&bytes), naive);
+            prop_assert_eq!(find_nul_or_cr::<false>(&bytes), naive);
         }
 
         #[test]
