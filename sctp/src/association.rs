@@ -237,6 +237,8 @@ pub enum Violation {
     UnknownPpid,
     /// Text that is not UTF-8 (RFC 8831 §6.6).
     NotUtf8,
+    /// A message sent in partial pieces grew past our maximum message size.
+    TooBig,
 }
 
 /// Something for the application.
@@ -352,6 +354,8 @@ struct Channel {
     /// Our DCEP OPEN is out and no ACK (or data) has come back: send ordered
     /// (RFC 8832 §6).
     awaiting_ack: bool,
+    /// Pieces of a message sent under the deprecated partial PPIDs.
+    partial: Vec<u8>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -487,6 +491,7 @@ impl Association {
         if chunk_types(&packet).any(|t| t == CHUNK_SHUTDOWN) {
             self.peer_shutdown = true;
         }
+        let packet = map_partial_ppids(packet);
         match self.endpoint.handle(now, PEER, None, None, packet) {
             Some((handle, sp::DatagramEvent::NewAssociation(association)))
                 if self.inner.is_none() =>
@@ -573,6 +578,7 @@ impl Association {
                     buffered_amount_low_threshold: 0,
                 },
                 awaiting_ack: false,
+                partial: Vec::new(),
             },
         );
         if self.state == State::Established {
@@ -1030,7 +1036,30 @@ impl Association {
         ) {
             return;
         }
-        let data = if matches!(ppi, Ppi::StringEmpty | Ppi::BinaryEmpty) {
+        let empty_ppid = matches!(ppi, Ppi::StringEmpty | Ppi::BinaryEmpty);
+        if empty_ppid && self.scratch.as_slice() != [0] {
+            // A piece under a deprecated partial PPID, mapped by map_partial_ppids: kept
+            // until the message's last piece (RFC 8831 §8), within the message limit.
+            let limit = self.config.max_message_size as usize;
+            let buffered = channel.partial.len() + self.scratch.len();
+            if buffered > limit {
+                channel.partial = Vec::new();
+                self.push(Event::Violation {
+                    stream: id,
+                    violation: Violation::TooBig,
+                });
+            } else {
+                channel.partial.extend_from_slice(&self.scratch);
+            }
+            return;
+        }
+        let data = if !channel.partial.is_empty() {
+            let mut whole = std::mem::take(&mut channel.partial);
+            if !empty_ppid {
+                whole.extend_from_slice(&self.scratch);
+            }
+            Bytes::from(whole)
+        } else if empty_ppid {
             Bytes::new()
         } else {
             Bytes::copy_from_slice(&self.scratch)
@@ -1138,11 +1167,75 @@ impl Association {
                     buffered_amount_low_threshold: 0,
                 },
                 awaiting_ack: false,
+                partial: Vec::new(),
             },
         );
         self.stats.channels_opened += 1;
         self.push(Event::ChannelOpen { id, remote: true });
     }
+}
+
+const CHUNK_DATA: u8 = 0;
+const PPID_STRING_PARTIAL: u32 = 54;
+const PPID_BINARY_PARTIAL: u32 = 52;
+const PPID_STRING_EMPTY: u32 = 56;
+const PPID_BINARY_EMPTY: u32 = 57;
+
+/// sctp-proto knows only the current PPIDs and would hand weft the deprecated partial ones
+/// (RFC 8831 §8: 54 string partial, 52 binary partial) as "unknown". A packet carrying them
+/// is rewritten before sctp-proto sees it: 54 becomes 56 and 52 becomes 57, the empty
+/// PPIDs, whose real messages are the single byte 0; weft's message layer takes any other
+/// payload under them as a piece of a partial message. The packet's CRC32c is checked
+/// first and recomputed after (RFC 9260 §6.8). Packets without them pass untouched.
+fn map_partial_ppids(packet: Bytes) -> Bytes {
+    let mut at = 12;
+    let mut found = false;
+    while let Some(header) = packet.get(at..at + 16) {
+        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        if len < 4 {
+            break;
+        }
+        if header[0] == CHUNK_DATA {
+            let ppid = u32::from_be_bytes([header[12], header[13], header[14], header[15]]);
+            found |= ppid == PPID_STRING_PARTIAL || ppid == PPID_BINARY_PARTIAL;
+        }
+        at += (len + 3) & !3;
+    }
+    if !found || packet.len() < 12 {
+        return packet;
+    }
+    let mut bytes = packet.to_vec();
+    let sent = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    bytes[8..12].fill(0);
+    if crc32c::crc32c(&bytes) != sent {
+        return packet;
+    }
+    let mut at = 12;
+    while at + 16 <= bytes.len() {
+        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
+        if len < 4 {
+            break;
+        }
+        if bytes[at] == CHUNK_DATA {
+            let field = at + 12..at + 16;
+            let ppid = u32::from_be_bytes([
+                bytes[at + 12],
+                bytes[at + 13],
+                bytes[at + 14],
+                bytes[at + 15],
+            ]);
+            let mapped = match ppid {
+                PPID_STRING_PARTIAL => PPID_STRING_EMPTY,
+                PPID_BINARY_PARTIAL => PPID_BINARY_EMPTY,
+                other => other,
+            };
+            bytes[field].copy_from_slice(&mapped.to_be_bytes());
+        }
+        at += (len + 3) & !3;
+    }
+    let crc = crc32c::crc32c(&bytes);
+    bytes[8..12].copy_from_slice(&crc.to_le_bytes());
+    Bytes::from(bytes)
 }
 
 const CHUNK_SHUTDOWN: u8 = 7;

@@ -13,9 +13,9 @@
 //! The SCTP engine underneath is `sctp-proto`, an implementation detail: nothing of it
 //! appears in this crate's API. Issue 12 replaces it with weft's own engine.
 //!
-//! Not here: the deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are received by
-//! sctp-proto as "unknown" and reported as [`Violation::UnknownPpid`], since sctp-proto
-//! does not say which of the two arrived.
+//! The deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are accepted on receive:
+//! weft maps them before sctp-proto sees the packet and joins the pieces (one ambiguity:
+//! a piece that is exactly the byte 0 reads as an empty message). weft never sends them.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
