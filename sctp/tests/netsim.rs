@@ -580,3 +580,29 @@ fn garbage_and_hostile_packets_do_not_hurt_an_open_association() {
         messages(&s.events_b, id).len() == 1
     });
 }
+
+#[test]
+fn a_peer_sending_past_our_limit_gets_a_typed_end_not_a_panic() {
+    // The peer ignores our a=max-message-size of 256 KiB.
+    let mut ca = Config::new(Role::Client);
+    ca.remote_max_message_size = 1024 * 1024;
+    let mut sim = Sim::with_configs(20, LinkConfig::default(), ca, Config::new(Role::Server));
+    sim.connect();
+    let id = sim.a.open_channel("c", ChannelOptions::default()).unwrap();
+    sim.a
+        .send(id, MessageKind::Binary, &vec![7; 300 * 1024])
+        .unwrap();
+    sim.flush();
+    sim.run_for(Duration::from_secs(30));
+    // Nothing over the limit is delivered, and the server says why it stopped.
+    assert!(messages(&sim.events_b, id).is_empty());
+    let ended: Vec<&Event> = sim
+        .events_b
+        .iter()
+        .filter(|e| matches!(e, Event::Closed(_)))
+        .collect();
+    // sctp-proto fails the association on the oversized message without naming the
+    // cause, which weft reports as the peer's fault.
+    assert_eq!(ended, [&Event::Closed(CloseReason::Aborted)]);
+    assert!(sim.b.is_closed());
+}
