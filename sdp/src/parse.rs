@@ -317,6 +317,69 @@ fn number<'a, T: TryFrom<u64>>(i: &'a str, what: &'static str) -> R<'a, T> {
     }
 }
 
+/// [`number`] for numbers that usually have eight digits or more (ICE priorities, SSRCs):
+/// the first eight digits are read at once.
+#[inline(always)]
+fn number_long<'a, T: TryFrom<u64>>(i: &'a str, what: &'static str) -> R<'a, T> {
+    let bytes = i.as_bytes();
+    let Some(&chunk) = bytes.first_chunk::<8>() else {
+        return number(i, what);
+    };
+    let (value, n) = eight_digits(chunk);
+    if n < 8 {
+        return match (n, T::try_from(value)) {
+            (1.., Ok(v)) => Ok((cut(i, n).1, v)),
+            _ => fail(i, what),
+        };
+    }
+    // Eight digits and perhaps more: up to nineteen cannot overflow a u64.
+    let mut value = value;
+    let mut n = 8;
+    for &c in bytes.iter().take(19).skip(8) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        value = value * 10 + u64::from(d);
+        n += 1;
+    }
+    if n == 19 {
+        return number(i, what);
+    }
+    match T::try_from(value) {
+        Ok(v) => Ok((cut(i, n).1, v)),
+        Err(_) => fail(i, what),
+    }
+}
+
+/// The decimal digits at the start of eight bytes, as `(value, count)`, without a loop: a
+/// byte is a digit when its high nibble is 3 and adding 6 does not carry out of its low
+/// nibble; the digits are then shifted to the top (the bytes below read as leading zeros)
+/// and combined pairwise, then in fours, then in eights.
+#[inline(always)]
+fn eight_digits(chunk: [u8; 8]) -> (u64, usize) {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    let x = u64::from_le_bytes(chunk);
+    let high = (x & (0xF0 * ONES)) ^ (0x30 * ONES);
+    // A carry out of a byte of 0xFA or more only changes bytes after it, which are past the
+    // first non-digit and not looked at.
+    let low = (x.wrapping_add(0x06 * ONES) & (0xF0 * ONES)) ^ (0x30 * ONES);
+    let other = high | low;
+    let n = if other == 0 {
+        8
+    } else {
+        (other.trailing_zeros() / 8) as usize
+    };
+    if n == 0 {
+        return (0, 0);
+    }
+    let d = (x << (8 * (8 - n))) & (0x0F * ONES);
+    let d = (d.wrapping_mul(10 * 256 + 1) >> 8) & 0x00FF_00FF_00FF_00FF;
+    let d = (d.wrapping_mul(100 * 65536 + 1) >> 16) & 0x0000_FFFF_0000_FFFF;
+    let d = d.wrapping_mul(10000 * (1 << 32) + 1) >> 32;
+    (d, n)
+}
+
 const PT: &str = "a payload type (0-127)";
 
 #[inline(always)]
@@ -383,7 +446,7 @@ fn text0<const SCAN: bool>(i: &str) -> R<'_, &str> {
 }
 
 /// Non-empty rest of the line as a byte-string.
-#[inline]
+#[inline(always)]
 fn text<const SCAN: bool>(i: &str) -> R<'_, &str> {
     if SCAN {
         match text0::<true>(i)? {
@@ -491,9 +554,12 @@ fn ipv6(s: &[u8]) -> Option<Ipv6Addr> {
         None => None,
         Some(_) if n > 7 => None,
         Some(at) => {
-            // groups[at..n] are the groups after `::`; move them to the end.
-            groups.get_mut(at..)?.rotate_right(8 - n);
-            Some(groups.into())
+            // groups[at..n] are the groups after `::`; they go to the end, zeros before them.
+            let mut full = [0u16; 8];
+            let tail = groups.get(at..n)?;
+            full.get_mut(..at)?.copy_from_slice(groups.get(..at)?);
+            full.get_mut(8 - tail.len()..)?.copy_from_slice(tail);
+            Some(full.into())
         }
     }
 }
@@ -1087,9 +1153,9 @@ fn line_end(input: &str, start: usize, rest: &str, max_len: usize) -> Option<usi
         return None;
     }
     let ending = match rest.as_bytes() {
-        [] => 0,
-        [b'\n', ..] | [b'\r'] => 1,
         [b'\r', b'\n', ..] => 2,
+        [b'\n', ..] | [b'\r'] => 1,
+        [] => 0,
         _ => return None,
     };
     Some(end + ending)
@@ -1321,7 +1387,7 @@ fn push_value<'a>(
 // RFC 5576 §4.1: ssrc-attr = "ssrc:" ssrc-id SP attribute
 #[inline(always)]
 fn ssrc<const SCAN: bool>(v: &str) -> R<'_, SsrcAttribute<'_>> {
-    let (r, ssrc) = number::<u32>(v, SSRC_NUM)?;
+    let (r, ssrc) = number_long::<u32>(v, SSRC_NUM)?;
     let (r, _) = sp(r)?;
     let (r, attribute) = token(r, "an attribute name")?;
     let (r, value) = match r.strip_prefix(':') {
@@ -1462,7 +1528,7 @@ pub(crate) fn candidate_value<const SCAN: bool>(i: &str) -> R<'_, Box<Candidate<
         CandidateTransport::Other(b(transport))
     };
     let (r, _) = sp(r)?;
-    let (r, priority) = number::<u32>(r, "a priority (0-4294967295)")?;
+    let (r, priority) = number_long::<u32>(r, "a priority (0-4294967295)")?;
     let (r, _) = sp(r)?;
     let (r, addr) = take1(r, non_ws::<SCAN>(), "a connection address")?;
     let (r, _) = sp(r)?;
@@ -2553,6 +2619,18 @@ mod tests {
         ) {
             let naive = bytes.iter().position(|&c| c == 0 || c == b'\r');
             prop_assert_eq!(find_nul_or_cr::<false>(&bytes), naive);
+        }
+
+        #[test]
+        fn long_numbers_agree_with_short_ones(text in "[0-9]{0,25}[ a-z:/]{0,9}") {
+            prop_assert_eq!(
+                number_long::<u32>(&text, "a number").ok(),
+                number::<u32>(&text, "a number").ok()
+            );
+            prop_assert_eq!(
+                number_long::<u64>(&text, "a number").ok(),
+                number::<u64>(&text, "a number").ok()
+            );
         }
 
         #[test]
