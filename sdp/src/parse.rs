@@ -8,6 +8,18 @@
 //! generic combinators: a table-driven scan per character class, one integer reader, and a
 //! dispatch on the attribute name that compares it as one integer. Profiles of the
 //! combinator version spent more time in the combinators than in the grammar.
+//!
+//! ## Fast paths
+//! Most of a browser's description is `a=` lines in media sections, and most of those are
+//! a dozen kinds (`rtcp-fb`, `rtpmap`, `fmtp`, `extmap`, `candidate`, `ssrc`, ...). They
+//! take a path of their own ([`media_attributes`]): the name and its `:` are matched as one
+//! masked 16-byte comparison ([`push_scanned`]), and the value parser runs with
+//! `SCAN = true` on the rest of the input, its free-text fields stopping at CR or LF, so
+//! that the line needs no search for its end first. The line is accepted only if the
+//! parser stopped at a line ending within the length limit ([`line_end`]); anything else,
+//! errors included, reads the line again the general way, which alone reports errors. The
+//! two paths give the same model and the same errors (`tests/fast_paths.rs`, and a
+//! differential fuzz run against the line-at-a-time parser).
 
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
