@@ -1,5 +1,5 @@
-//! Fuzz harness bodies for `fuzz/fuzz_targets/rtp_parse.rs`, `rtp_sample_builder.rs` and
-//! `fuzz/fuzz_targets/rtp_depacketize.rs` (feature `fuzzing`).
+//! Fuzz harness bodies for `fuzz/fuzz_targets/rtp_parse.rs`, `rtcp_parse.rs`,
+//! `rtp_sample_builder.rs` and `fuzz/fuzz_targets/rtp_depacketize.rs` (feature `fuzzing`).
 
 use crate::codec::{self, av1, g711, g722, h264, h265, opus, vp8, vp9, Depacketizer, Packetizer};
 use crate::ext::ExtensionMap;
@@ -31,9 +31,114 @@ pub fn parse(data: &[u8]) {
             }
         }
     }
+    rtcp_compound(data);
+}
+
+/// Any bytes as an RTCP compound: every packet's view read whole; REMB and transport-wide
+/// feedback rebuilt from what was read, which must read back the same.
+fn rtcp_compound(data: &[u8]) {
     for r in rtcp::parse_compound(data) {
-        if r.is_err() {
-            break;
+        match r {
+            Ok(rtcp::RtcpPacket::TransportCc(fb)) => {
+                let statuses: Vec<rtcp::PacketStatus> = fb.packets().map(|(_, s)| s).collect();
+                assert_eq!(statuses.len(), usize::from(fb.status_count));
+                let _ = fb.arrivals().count();
+                let mut out = Vec::new();
+                let wrote = rtcp::write_transport_cc(
+                    &mut out,
+                    fb.sender,
+                    fb.media,
+                    fb.base_seq,
+                    fb.reference_time,
+                    fb.fb_count,
+                    &statuses,
+                );
+                assert!(wrote.is_ok());
+                let again = rtcp::parse_compound(&out).next();
+                assert!(
+                    matches!(again, Some(Ok(rtcp::RtcpPacket::TransportCc(g)))
+                        if (g.sender, g.media, g.base_seq, g.reference_time, g.fb_count)
+                            == (fb.sender, fb.media, fb.base_seq, fb.reference_time, fb.fb_count)
+                            && g.packets().eq(fb.packets())),
+                    "rebuilt feedback reads back otherwise: {again:?}"
+                );
+            }
+            Ok(rtcp::RtcpPacket::Remb {
+                sender,
+                bitrate,
+                ssrcs,
+            }) => {
+                let mut out = Vec::new();
+                assert!(rtcp::write_remb(&mut out, sender, bitrate, &ssrcs).is_ok());
+                let again = rtcp::parse_compound(&out).next();
+                // The bitrate comes back exact unless the view saturated an exponent past 64
+                // bits.
+                assert!(
+                    matches!(again, Some(Ok(rtcp::RtcpPacket::Remb {
+                        sender: s2,
+                        bitrate: b2,
+                        ssrcs: ref l2,
+                    })) if s2 == sender && l2 == &ssrcs
+                        && (b2 == bitrate || (bitrate == u64::MAX && b2 <= bitrate))),
+                    "rebuilt REMB reads back otherwise: {again:?}"
+                );
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+}
+
+/// Fuzz target `rtcp_parse`: any bytes as an RTCP compound (see [`parse`]), and as a
+/// transport-wide-cc receive history for [`crate::twcc::TwccRecorder`]: records of three
+/// octets, the first two a sequence number step (or, when the third's low bit is set, an
+/// absolute sequence number), the third a time step in 250 µs units (its top bit asks for
+/// feedback). Every feedback built parses back, fits `max_feedback_len` and reports at least
+/// one packet; polling until `false` leaves nothing unreported.
+pub fn rtcp_parse(data: &[u8]) {
+    rtcp_compound(data);
+    twcc_recorder(data);
+}
+
+fn twcc_recorder(data: &[u8]) {
+    use crate::twcc::{TwccRecorder, TwccRecorderConfig};
+    let Some((&cfg, data)) = data.split_first() else {
+        return;
+    };
+    let max_len = 32 + usize::from(cfg) * 8;
+    let mut r = TwccRecorder::new(TwccRecorderConfig {
+        max_feedback_len: max_len,
+        window: 64 + usize::from(cfg & 0x3f) * 16,
+        keep_reported: usize::from(cfg & 0x0f) * 8,
+    });
+    // The origin of a virtual clock, which then only moves by addition.
+    #[allow(clippy::disallowed_methods)]
+    let mut now = std::time::Instant::now();
+    let mut seq = 0u16;
+    let mut out = Vec::new();
+    for rec in data.chunks_exact(3) {
+        let v = u16::from_be_bytes([rec[0], rec[1]]);
+        seq = if rec[2] & 1 != 0 {
+            v
+        } else {
+            seq.wrapping_add(v % 16)
+        };
+        now += std::time::Duration::from_micros(250 * u64::from(rec[2] & 0x7f));
+        r.handle_packet(seq, now);
+        if rec[2] & 0x80 != 0 {
+            let mut n = 0;
+            while r.poll_feedback(1, 2, &mut out) {
+                assert!(out.len() <= max_len);
+                let fb = rtcp::parse_compound(&out).next();
+                assert!(
+                    matches!(fb, Some(Ok(rtcp::RtcpPacket::TransportCc(ref f))) if f.status_count > 0),
+                    "{fb:?}"
+                );
+                out.clear();
+                n += 1;
+                assert!(n <= 65_536);
+            }
+            assert!(!r.has_feedback());
         }
     }
 }

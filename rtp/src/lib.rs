@@ -3,17 +3,21 @@
 //! RTP and RTCP for WebRTC: a validated zero-copy RTP view and a writer into caller buffers
 //! ([`packet`]), RFC 8285 header extensions with typed values for the ones WebRTC uses
 //! ([`ext`]), RTCP compound packets as typed views and builders for receiver feedback
-//! ([`rtcp`]), packetizers and depacketizers for Opus, G.711, G.722, VP8, VP9, H.264,
-//! H.265 and AV1 ([`codec`]), sequence-number and timestamp unwrapping ([`seq`]), frame assembly under
-//! reordering and loss ([`sample`]), a jitter buffer with a target delay ([`jitter`]),
-//! generic NACK generation and a bounded send history answering it ([`nack`]), RTX
-//! (RFC 4588) wrap and unwrap ([`rtx`]), and receiver statistics for report blocks
-//! (RFC 3550 §6.4.1, §A.1, §A.3, §A.8: [`stats`]).
+//! ([`rtcp`]: SR, RR, generic NACK, PLI, FIR, REMB built; SDES, BYE, XR and APP read),
+//! transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
+//! extensions-01) as a validated view, a builder and a bounded receive-side recorder that
+//! turns arrival times into feedback packets ([`twcc`]), packetizers and depacketizers for
+//! Opus, G.711, G.722, VP8, VP9, H.264, H.265 and AV1 ([`codec`]), sequence-number and
+//! timestamp unwrapping ([`seq`]), frame assembly under reordering and loss ([`sample`]), a
+//! jitter buffer with a target delay ([`jitter`]), generic NACK generation and a bounded send
+//! history answering it ([`nack`]), RTX (RFC 4588) wrap and unwrap ([`rtx`]), and receiver
+//! statistics for report blocks (RFC 3550 §6.4.1, §A.1, §A.3, §A.8: [`stats`]).
 //! Sans-IO: time is an argument, never read; no allocation on the RTP parse path.
 //!
-//! Not here yet (issue 7 continues): REMB and transport-wide-cc feedback builders (their
-//! views exist), H.264 interleaved mode, H.265 DONL/PACI, VP9 SVC packetization of several
-//! spatial layers in one call, AV1 dependency descriptor, a bench beside webrtc-rs.
+//! Not here yet (issue 7 continues): builders for SDES, BYE, APP and XR, H.264 interleaved
+//! mode, H.265 DONL/PACI, VP9 SVC packetization of several spatial layers in one call, AV1
+//! dependency descriptor, a send-side consumer of transport-wide feedback (bandwidth
+//! estimation).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -32,6 +36,7 @@ pub mod rtx;
 pub mod sample;
 pub mod seq;
 pub mod stats;
+pub mod twcc;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -56,6 +61,14 @@ pub enum Error {
     BufferTooSmall,
     /// Longer than the limit of what keeps it (e.g. the NACK history's `max_packet_len`).
     TooLarge,
+    /// Transport-wide feedback whose packet status chunks end before its packet status
+    /// count is reached (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1).
+    TwccChunksShort,
+    /// Transport-wide feedback whose receive deltas run past the packet (§3.1.5).
+    TwccDeltasShort,
+    /// Transport-wide feedback reporting a packet with the reserved status symbol `11`
+    /// (§3.1.1).
+    TwccReservedSymbol,
 }
 
 impl std::fmt::Display for Error {
@@ -68,6 +81,15 @@ impl std::fmt::Display for Error {
             Error::BadValue => f.write_str("field value out of range"),
             Error::BufferTooSmall => f.write_str("output buffer too small"),
             Error::TooLarge => f.write_str("packet larger than the limit"),
+            Error::TwccChunksShort => {
+                f.write_str("transport-wide feedback: chunks end before the status count")
+            }
+            Error::TwccDeltasShort => {
+                f.write_str("transport-wide feedback: receive deltas run past the packet")
+            }
+            Error::TwccReservedSymbol => {
+                f.write_str("transport-wide feedback: reserved packet status symbol")
+            }
         }
     }
 }

@@ -1,7 +1,11 @@
-//! RTCP (RFC 3550 §6, RFC 4585, RFC 5104, RFC 3611, RFC 5506): compound packets as an
-//! iterator of typed views; builders for the feedback a receiver sends.
+//! RTCP (RFC 3550 §6, RFC 4585, RFC 5104, RFC 3611, RFC 5506, draft-alvestrand-rmcat-remb,
+//! draft-holmer-rmcat-transport-wide-cc-extensions): compound packets as an iterator of
+//! typed views; builders for the reports and feedback a receiver sends. Transport-wide
+//! feedback lives in [`crate::twcc`] and is re-exported here.
 
 use crate::Error;
+
+pub use crate::twcc::{write_transport_cc, FeedbackPackets, PacketStatus, TransportFeedback};
 
 fn be16(b: &[u8], at: usize) -> u16 {
     b.get(at..at + 2)
@@ -146,23 +150,8 @@ pub enum RtcpPacket<'a> {
         ssrcs: Vec<u32>,
     },
     /// Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
-    /// extensions §3.1): the header fields; the chunks stay raw.
-    TransportCc {
-        /// Sender.
-        sender: u32,
-        /// Media source.
-        media: u32,
-        /// First sequence number reported.
-        base_seq: u16,
-        /// Packets reported.
-        status_count: u16,
-        /// Reference time, multiples of 64 ms.
-        reference_time: u32,
-        /// Feedback packet count.
-        fb_count: u8,
-        /// Packet chunks and receive deltas.
-        chunks: &'a [u8],
-    },
+    /// extensions-01 §3.1), its chunks and deltas checked against its status count.
+    TransportCc(TransportFeedback<'a>),
     /// Extended report blocks (RFC 3611): `(block type, block contents)`.
     ExtendedReport {
         /// Sender.
@@ -319,20 +308,7 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
                 lost,
             }
         }
-        (pt::RTPFB, 15) => {
-            if body.len() < 16 {
-                return Err(Error::TooShort);
-            }
-            RtcpPacket::TransportCc {
-                sender: be32(body, 0),
-                media: be32(body, 4),
-                base_seq: be16(body, 8),
-                status_count: be16(body, 10),
-                reference_time: be32(body, 12) >> 8,
-                fb_count: body.get(15).copied().unwrap_or(0),
-                chunks: body.get(16..).unwrap_or_default(),
-            }
-        }
+        (pt::RTPFB, 15) => RtcpPacket::TransportCc(TransportFeedback::parse(body)?),
         (pt::PSFB, 1) => {
             if body.len() < 8 {
                 return Err(Error::TooShort);
@@ -358,8 +334,13 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
             }
         }
         (pt::PSFB, 15) if body.get(8..12) == Some(b"REMB") => {
-            let n = usize::from(*body.get(12).ok_or(Error::TooShort)?);
-            let exp = body.get(13).map_or(0, |b| b >> 2);
+            // draft-alvestrand-rmcat-remb-03 §2.2: Num SSRC (8 bits), BR Exp (6 bits),
+            // BR Mantissa (18 bits), then Num SSRC SSRCs.
+            if body.len() < 16 {
+                return Err(Error::TooShort);
+            }
+            let n = usize::from(body[12]);
+            let exp = u32::from(body[13] >> 2);
             let mantissa = u64::from(be32(body, 12) & 0x3_ffff);
             let ssrcs = (0..n)
                 .map(|i| {
@@ -368,9 +349,15 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
                         .ok_or(Error::TooShort)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            // An 18-bit mantissa shifted by up to 63 can pass 64 bits: saturate.
+            let bitrate = if mantissa != 0 && mantissa.leading_zeros() < exp {
+                u64::MAX
+            } else {
+                mantissa << exp
+            };
             RtcpPacket::Remb {
                 sender: be32(body, 0),
-                bitrate: mantissa.checked_shl(u32::from(exp)).unwrap_or(u64::MAX),
+                bitrate,
                 ssrcs,
             }
         }
@@ -486,4 +473,29 @@ pub fn write_fir(out: &mut Vec<u8>, sender: u32, entries: &[(u32, u8)]) {
         out.extend_from_slice(&ssrc.to_be_bytes());
         out.extend_from_slice(&[*seq, 0, 0, 0]);
     }
+}
+
+/// Appends a receiver estimated maximum bitrate (draft-alvestrand-rmcat-remb-03 §2.2):
+/// PSFB FMT 15, media SSRC 0, "REMB", the SSRCs it applies to and `bitrate` as an 18-bit
+/// mantissa and 6-bit exponent, rounded down (the estimate is a maximum). `BadValue` for more
+/// than 255 SSRCs; nothing is appended then.
+pub fn write_remb(
+    out: &mut Vec<u8>,
+    sender: u32,
+    bitrate: u64,
+    ssrcs: &[u32],
+) -> Result<(), Error> {
+    let n = u8::try_from(ssrcs.len()).map_err(|_| Error::BadValue)?;
+    // The smallest exponent that leaves the mantissa within 18 bits.
+    let exp = (64 - bitrate.leading_zeros()).saturating_sub(18);
+    let mantissa = (bitrate >> exp) as u32;
+    header(out, 15, pt::PSFB, 4 + ssrcs.len());
+    out.extend_from_slice(&sender.to_be_bytes());
+    out.extend_from_slice(&0u32.to_be_bytes());
+    out.extend_from_slice(b"REMB");
+    out.extend_from_slice(&((u32::from(n) << 24) | (exp << 18) | mantissa).to_be_bytes());
+    for ssrc in ssrcs {
+        out.extend_from_slice(&ssrc.to_be_bytes());
+    }
+    Ok(())
 }

@@ -211,9 +211,10 @@ fn pli_fir_remb_twcc_rr_and_unknown_types() {
     c.extend_from_slice(&hex(
         "8fce0005 00000005 00000000 52454d42 010bd090 00000006",
     ));
-    // TWCC header: base 10, 3 packets, reference time 5, count 1, one chunk (padded).
+    // TWCC: base 10, 3 packets, reference time 5, count 1, one run chunk of 3 received with
+    // small deltas 1, 2, 3, then 3 bytes of padding (P set, count in the last byte).
     c.extend_from_slice(&hex(
-        "8fcd0005 00000005 00000006 000a0003 00000501 20030000",
+        "afcd0006 00000005 00000006 000a0003 00000501 20030102 03000003",
     ));
     rtcp::write_receiver_report(&mut c, 7, &[]);
     c.extend_from_slice(&hex("80cc0002 00000007 6e616d65"));
@@ -240,20 +241,14 @@ fn pli_fir_remb_twcc_rr_and_unknown_types() {
             ssrcs: vec![6]
         }
     );
-    let RtcpPacket::TransportCc {
-        base_seq,
-        status_count,
-        reference_time,
-        fb_count,
-        ..
-    } = v[3]
-    else {
+    let RtcpPacket::TransportCc(fb) = v[3] else {
         panic!("{:?}", v[3])
     };
     assert_eq!(
-        (base_seq, status_count, reference_time, fb_count),
+        (fb.base_seq, fb.status_count, fb.reference_time, fb.fb_count),
         (10, 3, 5, 1)
     );
+    assert_eq!(fb.deltas(), &[1, 2, 3]);
     assert_eq!(
         v[4],
         RtcpPacket::ReceiverReport {
