@@ -16,35 +16,29 @@ struct W {
 }
 
 /// `0` to `999`, each in a cell of four bytes: the digits, then spaces (`"0   "`,
-/// `"96  "`, `"111 "`), so that a small number, or a small number and the space after it,
-/// is one four-byte copy and a truncation rather than a copy per digit.
+/// `"96  "`, `"111 "`), so that a small number is a table load and a one-byte append per
+/// digit, with no division; the space after the digits serves [`W::n_sp`].
 // Built at compile time, every index below the length.
 #[allow(clippy::indexing_slicing)]
-static CELLS: &str = {
-    const BYTES: [u8; 4000] = {
-        let mut t = [b' '; 4000];
-        let mut v = 0;
-        while v < 1000 {
-            let (h, d, u) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
-            let at = 4 * v;
-            if v >= 100 {
-                t[at] = b'0' + h;
-                t[at + 1] = b'0' + d;
-                t[at + 2] = b'0' + u;
-            } else if v >= 10 {
-                t[at] = b'0' + d;
-                t[at + 1] = b'0' + u;
-            } else {
-                t[at] = b'0' + u;
-            }
-            v += 1;
+static CELLS: [u8; 4000] = {
+    let mut t = [b' '; 4000];
+    let mut v = 0;
+    while v < 1000 {
+        let (h, d, u) = ((v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8);
+        let at = 4 * v;
+        if v >= 100 {
+            t[at] = b'0' + h;
+            t[at + 1] = b'0' + d;
+            t[at + 2] = b'0' + u;
+        } else if v >= 10 {
+            t[at] = b'0' + d;
+            t[at + 1] = b'0' + u;
+        } else {
+            t[at] = b'0' + u;
         }
-        t
-    };
-    match std::str::from_utf8(&BYTES) {
-        Ok(s) => s,
-        Err(_) => "",
+        v += 1;
     }
+    t
 };
 
 /// Every byte as two upper-case hex digits and a `:` (RFC 8122 §5 fingerprints).
@@ -95,7 +89,7 @@ impl W {
     #[inline(always)]
     fn small(&mut self, v: u64, pad: usize) {
         let at = 4 * (v as usize % 1000);
-        let cell = CELLS.as_bytes().get(at..at + 4).unwrap_or(b"0   ");
+        let cell = CELLS.get(at..at + 4).unwrap_or(b"0   ");
         let (d0, d1, d2, d3) = match *cell {
             [a, b, c, d] => (a, b, c, d),
             _ => (b'0', b' ', b' ', b' '),
