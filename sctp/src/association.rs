@@ -392,6 +392,10 @@ pub struct Association {
     closing_locally: bool,
     shutdown_wanted: bool,
     peer_shutdown: bool,
+    /// The peer sent ABORT.
+    peer_abort: bool,
+    /// The peer's verification tag, as our own packets carry it.
+    peer_tag: Option<[u8; 4]>,
     /// Something changed since sctp-proto was last asked for packets.
     dirty: bool,
     scratch: Vec<u8>,
@@ -448,6 +452,8 @@ impl Association {
             closing_locally: false,
             shutdown_wanted: false,
             peer_shutdown: false,
+            peer_abort: false,
+            peer_tag: None,
             dirty: true,
             scratch: Vec::new(),
         };
@@ -490,6 +496,9 @@ impl Association {
         // RFC 9260 §3.3.8: the peer's SHUTDOWN makes its later close a graceful one.
         if chunk_types(&packet).any(|t| t == CHUNK_SHUTDOWN) {
             self.peer_shutdown = true;
+        }
+        if chunk_types(&packet).any(|t| t == CHUNK_ABORT) {
+            self.peer_abort = true;
         }
         let packet = map_partial_ppids(packet);
         match self.endpoint.handle(now, PEER, None, None, packet) {
@@ -849,7 +858,12 @@ impl Association {
                         progress = true;
                         // sctp-proto leaves the side that sent SHUTDOWN COMPLETE open
                         // (RFC 9260 §9.2 closes it); close it here.
-                        if queue_transmit(&mut self.out, &mut self.stats, transmit) {
+                        if queue_transmit(
+                            &mut self.out,
+                            &mut self.stats,
+                            &mut self.peer_tag,
+                            transmit,
+                        ) {
                             let _ = a.close();
                         }
                     }
@@ -857,7 +871,8 @@ impl Association {
             }
             while let Some(transmit) = self.endpoint.poll_transmit() {
                 progress = true;
-                let _ = queue_transmit(&mut self.out, &mut self.stats, transmit);
+                let _ =
+                    queue_transmit(&mut self.out, &mut self.stats, &mut self.peer_tag, transmit);
             }
             if !progress && self.shutdown_wanted && self.all_sent() {
                 self.shutdown_wanted = false;
@@ -904,6 +919,16 @@ impl Association {
             }
             sp::Event::AssociationLost { reason } => {
                 let reason = self.close_reason(reason);
+                // sctp-proto drops an association whose peer broke the protocol without
+                // telling the peer; weft sends the ABORT (RFC 9260 §6.10), never in reply
+                // to the peer's own ABORT (§8.4).
+                if reason == CloseReason::Aborted && !self.peer_abort {
+                    if let Some(tag) = self.peer_tag {
+                        let abort = abort_packet(&self.config, tag);
+                        self.stats.packets_sent += 1;
+                        self.out.push_back(Output::Transmit(abort));
+                    }
+                }
                 self.lost(reason);
             }
             sp::Event::Stream(event) => self.on_stream_event(event),
@@ -1238,7 +1263,22 @@ fn map_partial_ppids(packet: Bytes) -> Bytes {
     Bytes::from(bytes)
 }
 
+const CHUNK_ABORT: u8 = 6;
 const CHUNK_SHUTDOWN: u8 = 7;
+
+/// An SCTP packet holding one ABORT chunk without causes (RFC 9260 §3.3.7).
+fn abort_packet(config: &Config, tag: [u8; 4]) -> Bytes {
+    let mut p = Vec::with_capacity(16);
+    p.extend_from_slice(&config.local_port.to_be_bytes());
+    p.extend_from_slice(&config.remote_port.to_be_bytes());
+    p.extend_from_slice(&tag);
+    p.extend_from_slice(&[0; 4]);
+    p.extend_from_slice(&[CHUNK_ABORT, 0, 0, 4]);
+    // RFC 9260 Appendix A: CRC32c with the field zeroed, least significant byte first.
+    let crc = crc32c::crc32c(&p);
+    p[8..12].copy_from_slice(&crc.to_le_bytes());
+    Bytes::from(p)
+}
 const CHUNK_SHUTDOWN_COMPLETE: u8 = 14;
 
 /// The chunk types of an SCTP packet (RFC 9260 §3.2), as far as its lengths hold.
@@ -1260,12 +1300,17 @@ fn chunk_types(packet: &[u8]) -> impl Iterator<Item = u8> + '_ {
 fn queue_transmit(
     out: &mut VecDeque<Output>,
     stats: &mut AssociationStats,
+    peer_tag: &mut Option<[u8; 4]>,
     t: sp::Transmit,
 ) -> bool {
     let mut completes = false;
     if let sp::Payload::RawEncode(packets) = t.payload {
         for packet in packets {
             stats.packets_sent += 1;
+            // Every packet but an INIT carries the peer's verification tag (RFC 9260 §8.5).
+            if let Some(tag) = packet.get(4..8).filter(|t| *t != [0; 4]) {
+                *peer_tag = Some([tag[0], tag[1], tag[2], tag[3]]);
+            }
             completes |= chunk_types(&packet).any(|t| t == CHUNK_SHUTDOWN_COMPLETE);
             out.push_back(Output::Transmit(packet));
         }

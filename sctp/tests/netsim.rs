@@ -605,4 +605,7 @@ fn a_peer_sending_past_our_limit_gets_a_typed_end_not_a_panic() {
     // cause, which weft reports as the peer's fault.
     assert_eq!(ended, [&Event::Closed(CloseReason::Aborted)]);
     assert!(sim.b.is_closed());
+    // weft tells the peer with an ABORT, rather than leave it retransmitting.
+    assert!(sim.a.is_closed());
+    assert!(sim.events_a.contains(&Event::Closed(CloseReason::Aborted)));
 }
