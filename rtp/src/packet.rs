@@ -202,7 +202,8 @@ pub fn write_rtp(h: &RtpHeader<'_>, payload: &[u8], out: &mut [u8]) -> Result<us
     };
     let total = FIXED_HEADER_LEN + 4 * h.csrcs.len() + ext_len + payload.len();
     let out = out.get_mut(..total).ok_or(Error::BufferTooSmall)?;
-    out.fill(0);
+    // Zero the header (for the extension block's padding); the payload is copied over whole.
+    out[..total - payload.len()].fill(0);
     let x = if ext_len > 0 { 0x10 } else { 0 };
     out[0] = 0x80 | x | h.csrcs.len() as u8;
     out[1] = (u8::from(h.marker) << 7) | h.payload_type;
