@@ -949,7 +949,12 @@ fn push_known<'a>(
     window: &[u8],
     out: &mut Vec<Attribute<'a>>,
 ) -> Option<Pushed<'a>> {
-    let flag = |w: u128, [crlf, lf]: [(u128, u128); 2]| hit(w, crlf) || hit(w, lf);
+    // A flag is the whole line: its name, then the line ending in the window, and nothing
+    // else in the line (which matters where the window is only the line, as for
+    // `parse_attribute`).
+    let flag = |w: u128, [crlf, lf]: [(u128, u128); 2], name: &str| {
+        (hit(w, crlf) || hit(w, lf)) && line.len() == name.len()
+    };
     let w = u128::from_le_bytes(*window.first_chunk::<16>()?);
     let mut push = |a: Attribute<'a>| {
         out.push(a);
@@ -976,12 +981,20 @@ fn push_known<'a>(
         P4_MSID if hit(w, MSID_SEMANTIC) => (Name::MsidSemantic, 14),
         P4_GROU if hit(w, GROUP) => (Name::Group, 6),
         P4_SCTP if hit(w, SCTP_PORT) => (Name::SctpPort, 10),
-        P4_RTCP if flag(w, RTCP_MUX) => return push(Attribute::RtcpMux),
-        P4_RTCP if flag(w, RTCP_RSIZE) => return push(Attribute::RtcpRsize),
-        P4_SEND if flag(w, SENDRECV) => return push(Attribute::Direction(Direction::SendRecv)),
-        P4_SEND if flag(w, SENDONLY) => return push(Attribute::Direction(Direction::SendOnly)),
-        P4_RECV if flag(w, RECVONLY) => return push(Attribute::Direction(Direction::RecvOnly)),
-        P4_INAC if flag(w, INACTIVE) => return push(Attribute::Direction(Direction::Inactive)),
+        P4_RTCP if flag(w, RTCP_MUX, "rtcp-mux") => return push(Attribute::RtcpMux),
+        P4_RTCP if flag(w, RTCP_RSIZE, "rtcp-rsize") => return push(Attribute::RtcpRsize),
+        P4_SEND if flag(w, SENDRECV, "sendrecv") => {
+            return push(Attribute::Direction(Direction::SendRecv))
+        }
+        P4_SEND if flag(w, SENDONLY, "sendonly") => {
+            return push(Attribute::Direction(Direction::SendOnly))
+        }
+        P4_RECV if flag(w, RECVONLY, "recvonly") => {
+            return push(Attribute::Direction(Direction::RecvOnly))
+        }
+        P4_INAC if flag(w, INACTIVE, "inactive") => {
+            return push(Attribute::Direction(Direction::Inactive))
+        }
         _ => return None,
     };
     Some(push_value(kind, cut(line, n - 1).0, value(n), out))

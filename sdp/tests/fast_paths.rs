@@ -155,3 +155,18 @@ fn a_lone_carriage_return_ends_no_line() {
         );
     }
 }
+
+#[test]
+fn one_attribute_line_is_all_of_its_text() {
+    // `parse_attribute` reads one line: a flag followed by a line break and more text is
+    // not the flag alone.
+    for text in [
+        "rtcp-mux\r\na=mid:0123456789",
+        "sendrecv\na=mid:0123456789",
+        "rtcp-rsize\r\nxxxxxxxxxxxx",
+    ] {
+        let err = parse_attribute(text).expect_err(text);
+        let name = text.split(['\r', '\n']).next().unwrap_or_default();
+        assert_eq!(err.column, name.len() + 1, "{text:?}: {err}");
+    }
+}
