@@ -52,6 +52,7 @@ pub enum PacketStatus {
 impl PacketStatus {
     /// The status for a received packet `ticks` × 250 µs after the previous one (or after the
     /// reference time): small when it fits a byte, large when it fits an `i16`, else `None`.
+    #[inline]
     pub fn received(ticks: i64) -> Option<PacketStatus> {
         if let Ok(t) = u8::try_from(ticks) {
             Some(PacketStatus::SmallDelta(t))
@@ -61,6 +62,7 @@ impl PacketStatus {
     }
 
     /// The receive delta in 250 µs ticks, if received.
+    #[inline]
     pub fn delta_ticks(self) -> Option<i64> {
         match self {
             PacketStatus::NotReceived => None,
@@ -89,6 +91,7 @@ const REFERENCE_UNIT_US: i64 = 64_000;
 const TICK_US: i64 = 250;
 
 /// How many symbols `chunk` holds and the symbol at `i` (`i` below that count).
+#[inline]
 fn chunk_len(chunk: u16) -> u16 {
     match chunk >> 14 {
         0 | 1 => chunk & MAX_RUN, // §3.1.3 run length chunk
@@ -97,6 +100,7 @@ fn chunk_len(chunk: u16) -> u16 {
     }
 }
 
+#[inline]
 fn chunk_symbol(chunk: u16, i: u16) -> u8 {
     match chunk >> 14 {
         0 | 1 => ((chunk >> 13) & 3) as u8,
@@ -197,6 +201,7 @@ impl<'a> TransportFeedback<'a> {
     }
 
     /// Every reported packet in order: `(transport-wide sequence number, status)`.
+    #[inline]
     pub fn packets(&self) -> FeedbackPackets<'a> {
         FeedbackPackets {
             chunks: self.chunks,
@@ -237,6 +242,7 @@ pub struct FeedbackPackets<'a> {
 impl Iterator for FeedbackPackets<'_> {
     type Item = (u16, PacketStatus);
 
+    #[inline]
     fn next(&mut self) -> Option<(u16, PacketStatus)> {
         if self.left == 0 {
             return None;
