@@ -329,8 +329,8 @@ fn number<'a, T: TryFrom<u64>>(i: &'a str, what: &'static str) -> R<'a, T> {
     }
 }
 
-/// [`number`] for numbers that usually have eight digits or more (ICE priorities, SSRCs):
-/// the first eight digits are read at once.
+/// [`number`] for numbers that are usually long (ICE priorities, SSRCs, ports, clock rates)
+/// and followed by more text: up to eight digits are read at once, without a loop.
 #[inline(always)]
 fn number_long<'a, T: TryFrom<u64>>(i: &'a str, what: &'static str) -> R<'a, T> {
     let bytes = i.as_bytes();
@@ -1557,7 +1557,7 @@ pub(crate) fn candidate_value<const SCAN: bool>(i: &str) -> R<'_, Box<Candidate<
     let (r, _) = sp(r)?;
     let (r, addr) = take1(r, non_ws::<SCAN>(), "a connection address")?;
     let (r, _) = sp(r)?;
-    let (r, port) = number::<u16>(r, PORT)?;
+    let (r, port) = number_long::<u16>(r, PORT)?;
     let (r, _) = sp(r)?;
     let Some(r) = r.strip_prefix("typ") else {
         return fail(r, "`typ`");
@@ -1762,7 +1762,7 @@ fn rtpmap(i: &str) -> R<'_, Rtpmap<'_>> {
     let Some(r) = r.strip_prefix('/') else {
         return fail(r, "`/` and a clock rate");
     };
-    let (r, clock_rate) = number::<u32>(r, "a clock rate")?;
+    let (r, clock_rate) = number_long::<u32>(r, "a clock rate")?;
     let (r, channels) = match r.strip_prefix('/') {
         Some(rest) => {
             let (rest, n) = number::<u16>(rest, "a number of channels")?;
