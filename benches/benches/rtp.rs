@@ -16,7 +16,8 @@
 //!   identical bytes.
 //! - `rtcp_compound_parse`: SR (one report block), SDES (CNAME), generic NACK (two FCIs)
 //!   and REMB (two SSRCs) in one compound. weft: `parse_compound`, every packet's typed view
-//!   (report blocks, SDES items and the NACK's lost list into `Vec`s), a field of each read.
+//!   (zero-copy: report blocks, SDES chunks and items, NACK pairs and SSRCs decoded as they
+//!   are iterated), every report block, SDES item, lost sequence number and SSRC visited.
 //!   webrtc-rs: `rtcp::packet::unmarshal`, a `Vec<Box<dyn Packet>>` of the four packets
 //!   (their report blocks, chunks, NACK pairs and SSRC lists in `Vec`s).
 //! - `rtcp_twcc_parse`: one transport-wide feedback reporting 200 packets (losses, small and
@@ -231,10 +232,17 @@ fn weft_compound(bytes: &[u8]) -> usize {
     let mut n = 0usize;
     for p in weft_rtcp::parse_compound(bytes) {
         n += match p.unwrap() {
-            RtcpPacket::SenderReport { reports, .. } => reports.len(),
-            RtcpPacket::SourceDescription(chunks) => chunks.len(),
-            RtcpPacket::Nack { lost, .. } => lost.len(),
-            RtcpPacket::Remb { bitrate, ssrcs, .. } => ssrcs.len() + (bitrate >> 20) as usize,
+            RtcpPacket::SenderReport { reports, .. } => {
+                reports.iter().map(|r| r.jitter as usize).sum()
+            }
+            RtcpPacket::SourceDescription(chunks) => chunks
+                .iter()
+                .map(|c| c.items.iter().map(|(_, text)| text.len()).sum::<usize>())
+                .sum(),
+            RtcpPacket::Nack { lost, .. } => lost.seqs().count(),
+            RtcpPacket::Remb { bitrate, ssrcs, .. } => {
+                ssrcs.iter().map(|s| s as usize).sum::<usize>() + (bitrate >> 20) as usize
+            }
             _ => 0,
         };
     }

@@ -69,7 +69,8 @@ fn rtcp_compound(data: &[u8]) {
                 ssrcs,
             }) => {
                 let mut out = Vec::new();
-                assert!(rtcp::write_remb(&mut out, sender, bitrate, &ssrcs).is_ok());
+                let list: Vec<u32> = ssrcs.iter().collect();
+                assert!(rtcp::write_remb(&mut out, sender, bitrate, &list).is_ok());
                 let again = rtcp::parse_compound(&out).next();
                 // The bitrate comes back exact unless the view saturated an exponent past 64
                 // bits.

@@ -12,7 +12,7 @@
 //! jitter buffer with a target delay ([`jitter`]), generic NACK generation and a bounded send
 //! history answering it ([`nack`]), RTX (RFC 4588) wrap and unwrap ([`rtx`]), and receiver
 //! statistics for report blocks (RFC 3550 §6.4.1, §A.1, §A.3, §A.8: [`stats`]).
-//! Sans-IO: time is an argument, never read; no allocation on the RTP parse path.
+//! Sans-IO: time is an argument, never read; no allocation on the RTP or RTCP parse paths.
 //!
 //! Not here yet (issue 7 continues): builders for SDES, BYE, APP and XR, H.264 interleaved
 //! mode, H.265 DONL/PACI, VP9 SVC packetization of several spatial layers in one call, AV1

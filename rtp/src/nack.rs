@@ -371,8 +371,17 @@ impl NackResponder {
     /// Answers a NACK for `lost`: calls `emit` with each packet to send again, in the order
     /// asked; returns how many.
     pub fn on_nack(&mut self, lost: &[u16], now: Instant, emit: &mut dyn FnMut(&[u8])) -> usize {
+        self.answer(lost.iter().copied(), now, emit)
+    }
+
+    fn answer(
+        &mut self,
+        lost: impl Iterator<Item = u16>,
+        now: Instant,
+        emit: &mut dyn FnMut(&[u8]),
+    ) -> usize {
         let mut n = 0;
-        for &seq in lost {
+        for seq in lost {
             self.stats.requested += 1;
             let i = usize::from(seq) & (self.config.capacity - 1);
             let Some(Some(s)) = self.slots.get_mut(i) else {
@@ -411,7 +420,7 @@ impl NackResponder {
         for p in rtcp::parse_compound(compound) {
             match p {
                 Ok(RtcpPacket::Nack { media, lost, .. }) if media == media_ssrc => {
-                    n += self.on_nack(&lost, now, emit);
+                    n += self.answer(lost.seqs(), now, emit);
                 }
                 Ok(_) => {}
                 Err(_) => break,

@@ -57,7 +57,7 @@ pub struct ReportBlock {
 }
 
 impl ReportBlock {
-    fn read(b: &[u8]) -> Self {
+    fn decode(b: &[u8]) -> Self {
         ReportBlock {
             ssrc: be32(b, 0),
             fraction_lost: b.get(4).copied().unwrap_or(0),
@@ -79,8 +79,323 @@ impl ReportBlock {
     }
 }
 
-/// One SDES chunk (RFC 3550 §6.5): a source and its `(item type, text)` items.
-pub type SdesChunk<'a> = (u32, Vec<(u8, &'a [u8])>);
+/// A fixed-size record of an RTCP packet body, read from exactly [`Record::LEN`] octets.
+pub trait Record: Sized {
+    /// Octets per record.
+    const LEN: usize;
+    /// Reads one record from `b` (`b.len() == LEN`).
+    fn read(b: &[u8]) -> Self;
+}
+
+impl Record for ReportBlock {
+    const LEN: usize = 24;
+    fn read(b: &[u8]) -> Self {
+        ReportBlock::decode(b)
+    }
+}
+
+/// An SSRC or CSRC (BYE sources, REMB SSRCs).
+impl Record for u32 {
+    const LEN: usize = 4;
+    fn read(b: &[u8]) -> Self {
+        be32(b, 0)
+    }
+}
+
+/// One generic NACK FCI (RFC 4585 §6.2.1): a lost packet ID and a bitmask of lost packets
+/// among the 16 following.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NackPair {
+    /// Packet ID.
+    pub pid: u16,
+    /// Bitmask of following lost packets: bit i set means `pid + i + 1` is lost.
+    pub blp: u16,
+}
+
+impl Record for NackPair {
+    const LEN: usize = 4;
+    fn read(b: &[u8]) -> Self {
+        NackPair {
+            pid: be16(b, 0),
+            blp: be16(b, 2),
+        }
+    }
+}
+
+impl NackPair {
+    /// The lost sequence numbers this FCI names, `pid` first.
+    pub fn seqs(self) -> impl Iterator<Item = u16> {
+        let pid = self.pid;
+        std::iter::once(pid).chain(
+            (0..16u16)
+                .filter(move |i| self.blp & (1 << i) != 0)
+                .map(move |i| pid.wrapping_add(i + 1)),
+        )
+    }
+}
+
+/// One FIR entry (RFC 5104 §4.3.1.1): the SSRC asked for a decoder refresh and the command
+/// sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirEntry {
+    /// Media sender asked for an intra frame.
+    pub ssrc: u32,
+    /// Command sequence number.
+    pub seq: u8,
+}
+
+impl Record for FirEntry {
+    const LEN: usize = 8;
+    fn read(b: &[u8]) -> Self {
+        FirEntry {
+            ssrc: be32(b, 0),
+            seq: b.get(4).copied().unwrap_or(0),
+        }
+    }
+}
+
+/// A zero-copy list of fixed-size records, its length checked at parse; records are decoded
+/// as they are iterated, nothing is allocated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Records<'a, T> {
+    bytes: &'a [u8],
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'a, T: Record + 'a> Records<'a, T> {
+    /// The first `n` records of `b`; `TooShort` if `b` holds fewer.
+    fn take(b: &'a [u8], n: usize) -> Result<Self, Error> {
+        let bytes = b.get(..n * T::LEN).ok_or(Error::TooShort)?;
+        Ok(Records {
+            bytes,
+            _t: std::marker::PhantomData,
+        })
+    }
+
+    /// As many whole records as `b` holds (trailing octets ignored).
+    fn whole(b: &'a [u8]) -> Self {
+        let n = b.len() / T::LEN;
+        Records {
+            bytes: b.get(..n * T::LEN).unwrap_or_default(),
+            _t: std::marker::PhantomData,
+        }
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.bytes.len() / T::LEN
+    }
+
+    /// No records.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    /// Record `i`, if there.
+    pub fn get(&self, i: usize) -> Option<T> {
+        self.bytes.get(i * T::LEN..(i + 1) * T::LEN).map(T::read)
+    }
+
+    /// The records in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = T> + 'a {
+        self.bytes.chunks_exact(T::LEN).map(T::read)
+    }
+
+    /// The octets the records are read from.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+}
+
+impl<'a> Records<'a, NackPair> {
+    /// Every lost sequence number, expanded from the PID + bitmask pairs in order.
+    pub fn seqs(&self) -> impl Iterator<Item = u16> + 'a {
+        self.iter().flat_map(NackPair::seqs)
+    }
+}
+
+impl<T: Record + std::fmt::Debug> std::fmt::Debug for Records<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The chunks of an SDES packet (RFC 3550 §6.5), checked at parse, read as iterated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SdesChunks<'a> {
+    bytes: &'a [u8],
+    count: u8,
+}
+
+/// One SDES chunk: a source and its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SdesChunk<'a> {
+    /// The SSRC or CSRC described.
+    pub ssrc: u32,
+    /// Its items.
+    pub items: SdesItems<'a>,
+}
+
+/// The items of one SDES chunk, `(item type, text)`, up to the END item.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SdesItems<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> SdesChunks<'a> {
+    /// Walks `n` chunks of `body` once to check every item and END fits (RFC 3550 §6.5).
+    fn parse(body: &'a [u8], n: u8) -> Result<Self, Error> {
+        let mut at = 0usize;
+        for _ in 0..n {
+            at = at
+                .checked_add(4)
+                .filter(|&a| a <= body.len())
+                .ok_or(Error::TooShort)?;
+            loop {
+                let t = *body.get(at).ok_or(Error::TooShort)?;
+                if t == 0 {
+                    // RFC 3550 §6.5: END, then null octets to the next 32-bit boundary.
+                    at = (at + 4) & !3;
+                    break;
+                }
+                let l = usize::from(*body.get(at + 1).ok_or(Error::TooShort)?);
+                at += 2 + l;
+                if at > body.len() {
+                    return Err(Error::TooShort);
+                }
+            }
+        }
+        Ok(SdesChunks {
+            bytes: body.get(..at.min(body.len())).unwrap_or_default(),
+            count: n,
+        })
+    }
+
+    /// Number of chunks (the header's source count).
+    pub fn len(&self) -> usize {
+        usize::from(self.count)
+    }
+
+    /// No chunks.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The chunks in order.
+    pub fn iter(&self) -> impl Iterator<Item = SdesChunk<'a>> + 'a {
+        let b = self.bytes;
+        let mut at = 0usize;
+        (0..self.count).map(move |_| {
+            let ssrc = be32(b, at);
+            let start = at + 4;
+            let mut end = start;
+            while let Some(&t) = b.get(end) {
+                if t == 0 {
+                    break;
+                }
+                end += 2 + usize::from(b.get(end + 1).copied().unwrap_or(0));
+            }
+            at = (end + 4) & !3;
+            SdesChunk {
+                ssrc,
+                items: SdesItems {
+                    bytes: b.get(start..end).unwrap_or_default(),
+                },
+            }
+        })
+    }
+}
+
+impl<'a> SdesItems<'a> {
+    /// The items in order, `(item type, text)`.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, &'a [u8])> + 'a {
+        let b = self.bytes;
+        let mut at = 0usize;
+        std::iter::from_fn(move || {
+            let t = *b.get(at)?;
+            let l = usize::from(*b.get(at + 1)?);
+            let text = b.get(at + 2..at + 2 + l)?;
+            at += 2 + l;
+            Some((t, text))
+        })
+    }
+
+    /// The text of the first item of type `t` (e.g. [`sdes::CNAME`]).
+    pub fn find(&self, t: u8) -> Option<&'a [u8]> {
+        self.iter().find(|&(ty, _)| ty == t).map(|(_, v)| v)
+    }
+}
+
+impl std::fmt::Debug for SdesChunks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl std::fmt::Debug for SdesItems<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// SDES item types (RFC 3550 §6.5, §12.2).
+pub mod sdes {
+    /// Canonical end-point identifier.
+    pub const CNAME: u8 = 1;
+    /// User name.
+    pub const NAME: u8 = 2;
+    /// Electronic mail address.
+    pub const EMAIL: u8 = 3;
+    /// Phone number.
+    pub const PHONE: u8 = 4;
+    /// Geographic location.
+    pub const LOC: u8 = 5;
+    /// Application or tool name.
+    pub const TOOL: u8 = 6;
+    /// Notice/status.
+    pub const NOTE: u8 = 7;
+    /// Private extensions.
+    pub const PRIV: u8 = 8;
+}
+
+/// The report blocks of an XR packet (RFC 3611 §3), checked at parse: `(block type, block
+/// contents)`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct XrBlocks<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> XrBlocks<'a> {
+    fn parse(b: &'a [u8]) -> Result<Self, Error> {
+        let mut at = 0usize;
+        while at + 4 <= b.len() {
+            at += 4 + 4 * usize::from(be16(b, at + 2));
+            if at > b.len() {
+                return Err(Error::TooShort);
+            }
+        }
+        Ok(XrBlocks { bytes: b })
+    }
+
+    /// The blocks in order, `(block type, contents after the 4-octet block header)`.
+    pub fn iter(&self) -> impl Iterator<Item = (u8, &'a [u8])> + 'a {
+        let b = self.bytes;
+        let mut at = 0usize;
+        std::iter::from_fn(move || {
+            let bt = *b.get(at)?;
+            let bl = 4 * usize::from(be16(b, at + 2));
+            let contents = b.get(at + 4..at + 4 + bl)?;
+            at += 4 + bl;
+            Some((bt, contents))
+        })
+    }
+}
+
+impl std::fmt::Debug for XrBlocks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
 
 /// A typed view of one packet of a compound.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,32 +414,32 @@ pub enum RtcpPacket<'a> {
         /// Octets sent.
         octets: u32,
         /// Report blocks.
-        reports: Vec<ReportBlock>,
+        reports: Records<'a, ReportBlock>,
     },
     /// Receiver report.
     ReceiverReport {
         /// Sender SSRC.
         ssrc: u32,
         /// Report blocks.
-        reports: Vec<ReportBlock>,
+        reports: Records<'a, ReportBlock>,
     },
     /// Source description chunks.
-    SourceDescription(Vec<SdesChunk<'a>>),
+    SourceDescription(SdesChunks<'a>),
     /// Goodbye: sources and optional reason.
     Bye {
         /// The sources leaving.
-        sources: Vec<u32>,
+        sources: Records<'a, u32>,
         /// Reason.
         reason: Option<&'a [u8]>,
     },
-    /// Generic NACK (RFC 4585 §6.2.1): lost sequence numbers, expanded.
+    /// Generic NACK (RFC 4585 §6.2.1): PID + bitmask pairs; [`Records::seqs`] expands them.
     Nack {
         /// Sender.
         sender: u32,
         /// Media source.
         media: u32,
-        /// Lost sequence numbers.
-        lost: Vec<u16>,
+        /// Lost packets.
+        lost: Records<'a, NackPair>,
     },
     /// Picture loss indication (RFC 4585 §6.3.1).
     Pli {
@@ -133,12 +448,12 @@ pub enum RtcpPacket<'a> {
         /// Media source.
         media: u32,
     },
-    /// Full intra request (RFC 5104 §4.3.1): `(ssrc, command sequence number)` entries.
+    /// Full intra request (RFC 5104 §4.3.1).
     Fir {
         /// Sender.
         sender: u32,
         /// Requests.
-        entries: Vec<(u32, u8)>,
+        entries: Records<'a, FirEntry>,
     },
     /// Receiver estimated maximum bitrate (draft-alvestrand-rmcat-remb).
     Remb {
@@ -147,17 +462,17 @@ pub enum RtcpPacket<'a> {
         /// Bits per second.
         bitrate: u64,
         /// The sources it applies to.
-        ssrcs: Vec<u32>,
+        ssrcs: Records<'a, u32>,
     },
     /// Transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
     /// extensions-01 §3.1), its chunks and deltas checked against its status count.
     TransportCc(TransportFeedback<'a>),
-    /// Extended report blocks (RFC 3611): `(block type, block contents)`.
+    /// Extended report blocks (RFC 3611).
     ExtendedReport {
         /// Sender.
         ssrc: u32,
         /// Blocks.
-        blocks: Vec<(u8, &'a [u8])>,
+        blocks: XrBlocks<'a>,
     },
     /// Application-defined, or a type this parser does not know: header fields and body.
     Other {
@@ -214,15 +529,8 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
         end -= pad;
     }
     let body = pkt.get(4..end).ok_or(Error::TooShort)?;
-    let reports = |from: usize, n: u8| -> Result<Vec<ReportBlock>, Error> {
-        (0..usize::from(n))
-            .map(|i| {
-                body.get(from + 24 * i..from + 24 * (i + 1))
-                    .map(ReportBlock::read)
-                    .ok_or(Error::TooShort)
-            })
-            .collect()
-    };
+    let reports =
+        |from: usize, n: u8| Records::take(body.get(from..).unwrap_or_default(), usize::from(n));
     let p = match (packet_type, count) {
         (pt::SR, n) => {
             if body.len() < 24 {
@@ -246,40 +554,11 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
                 reports: reports(4, n)?,
             }
         }
-        (pt::SDES, n) => {
-            let mut chunks = Vec::new();
-            let mut at = 0usize;
-            for _ in 0..n {
-                let ssrc = body
-                    .get(at..at + 4)
-                    .ok_or(Error::TooShort)
-                    .map(|_| be32(body, at))?;
-                at += 4;
-                let mut items = Vec::new();
-                loop {
-                    let t = *body.get(at).ok_or(Error::TooShort)?;
-                    if t == 0 {
-                        // RFC 3550 §6.5: END, then pad to a 32-bit boundary.
-                        at = (at + 4) & !3;
-                        break;
-                    }
-                    let l = usize::from(*body.get(at + 1).ok_or(Error::TooShort)?);
-                    items.push((t, body.get(at + 2..at + 2 + l).ok_or(Error::TooShort)?));
-                    at += 2 + l;
-                }
-                chunks.push((ssrc, items));
-            }
-            RtcpPacket::SourceDescription(chunks)
-        }
+        (pt::SDES, n) => RtcpPacket::SourceDescription(SdesChunks::parse(body, n)?),
         (pt::BYE, n) => {
+            // RFC 3550 §6.6: the sources, then an optional length-prefixed reason.
             let n = usize::from(n);
-            let sources = (0..n)
-                .map(|i| {
-                    body.get(4 * i..4 * i + 4)
-                        .map(|_| be32(body, 4 * i))
-                        .ok_or(Error::TooShort)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let sources = Records::take(body, n)?;
             let reason = body.get(4 * n).map(|&l| {
                 body.get(4 * n + 1..4 * n + 1 + usize::from(l))
                     .unwrap_or_default()
@@ -290,22 +569,10 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
             if body.len() < 8 {
                 return Err(Error::TooShort);
             }
-            let mut lost = Vec::new();
-            for fci in body.get(8..).unwrap_or_default().chunks_exact(4) {
-                // RFC 4585 §6.2.1: PID and a bitmask of the 16 following.
-                let pid = u16::from_be_bytes([fci[0], fci[1]]);
-                let blp = u16::from_be_bytes([fci[2], fci[3]]);
-                lost.push(pid);
-                for i in 0..16u16 {
-                    if blp & (1 << i) != 0 {
-                        lost.push(pid.wrapping_add(i + 1));
-                    }
-                }
-            }
             RtcpPacket::Nack {
                 sender: be32(body, 0),
                 media: be32(body, 4),
-                lost,
+                lost: Records::whole(body.get(8..).unwrap_or_default()),
             }
         }
         (pt::RTPFB, 15) => RtcpPacket::TransportCc(TransportFeedback::parse(body)?),
@@ -322,12 +589,7 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
             if body.len() < 8 {
                 return Err(Error::TooShort);
             }
-            let entries = body
-                .get(8..)
-                .unwrap_or_default()
-                .chunks_exact(8)
-                .map(|e| (u32::from_be_bytes([e[0], e[1], e[2], e[3]]), e[4]))
-                .collect();
+            let entries = Records::whole(body.get(8..).unwrap_or_default());
             RtcpPacket::Fir {
                 sender: be32(body, 0),
                 entries,
@@ -342,13 +604,7 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
             let n = usize::from(body[12]);
             let exp = u32::from(body[13] >> 2);
             let mantissa = u64::from(be32(body, 12) & 0x3_ffff);
-            let ssrcs = (0..n)
-                .map(|i| {
-                    body.get(16 + 4 * i..20 + 4 * i)
-                        .map(|_| be32(body, 16 + 4 * i))
-                        .ok_or(Error::TooShort)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let ssrcs = Records::take(body.get(16..).unwrap_or_default(), n)?;
             // An 18-bit mantissa shifted by up to 63 can pass 64 bits: saturate.
             let bitrate = if mantissa != 0 && mantissa.leading_zeros() < exp {
                 u64::MAX
@@ -365,14 +621,7 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
             if body.len() < 4 {
                 return Err(Error::TooShort);
             }
-            let mut blocks = Vec::new();
-            let mut at = 4usize;
-            while at + 4 <= body.len() {
-                let bt = body[at];
-                let bl = 4 * usize::from(be16(body, at + 2));
-                blocks.push((bt, body.get(at + 4..at + 4 + bl).ok_or(Error::TooShort)?));
-                at += 4 + bl;
-            }
+            let blocks = XrBlocks::parse(body.get(4..).unwrap_or_default())?;
             RtcpPacket::ExtendedReport {
                 ssrc: be32(body, 0),
                 blocks,

@@ -93,7 +93,7 @@ fn nack_across_the_wrap_as_rtcp() {
             sender: 0xaaaa,
             media: 0xbbbb,
             lost,
-        })] => lost.clone(),
+        })] => lost.seqs().collect::<Vec<_>>(),
         other => panic!("{other:?}"),
     };
     lost.sort_unstable();
@@ -499,11 +499,12 @@ fn stats_lsr_dlsr_and_receiver_report_bytes() {
     let mut out = Vec::new();
     rtcp::write_receiver_report(&mut out, 0xbeef, &[rb]);
     let back: Vec<_> = rtcp::parse_compound(&out).collect();
-    assert_eq!(
-        back,
-        vec![Ok(RtcpPacket::ReceiverReport {
-            ssrc: 0xbeef,
-            reports: vec![rb]
-        })]
-    );
+    let [Ok(RtcpPacket::ReceiverReport {
+        ssrc: 0xbeef,
+        reports,
+    })] = &back[..]
+    else {
+        panic!("{back:?}")
+    };
+    assert_eq!(reports.iter().collect::<Vec<_>>(), vec![rb]);
 }

@@ -169,17 +169,21 @@ fn rtcp_compound_sr_sdes_bye() {
         panic!()
     };
     assert_eq!((*ssrc, *ntp), (0x1111, 0xe000_0000_8000_0000));
-    assert_eq!(reports, &vec![rb]);
+    assert_eq!(reports.iter().collect::<Vec<_>>(), vec![rb]);
+    let RtcpPacket::SourceDescription(chunks) = &v[1] else {
+        panic!()
+    };
+    let chunks: Vec<_> = chunks
+        .iter()
+        .map(|c| (c.ssrc, c.items.iter().collect::<Vec<_>>()))
+        .collect();
+    assert_eq!(chunks, vec![(0x1111, vec![(1, &b"ab"[..])])]);
+    let RtcpPacket::Bye { sources, reason } = &v[2] else {
+        panic!()
+    };
     assert_eq!(
-        v[1],
-        RtcpPacket::SourceDescription(vec![(0x1111, vec![(1, &b"ab"[..])])])
-    );
-    assert_eq!(
-        v[2],
-        RtcpPacket::Bye {
-            sources: vec![0x1111],
-            reason: None
-        }
+        (sources.iter().collect::<Vec<_>>(), *reason),
+        (vec![0x1111], None)
     );
     // SR layout: V=2 RC=1 PT=200 length 12 (words - 1).
     assert_eq!(&c[..4], &hex("81c8000c")[..]);
@@ -199,7 +203,10 @@ fn rfc4585_generic_nack_layout_and_round_trip() {
     let RtcpPacket::Nack { lost, .. } = &v[0] else {
         panic!()
     };
-    assert_eq!(lost, &vec![100, 101, 103, 116, 117, 300]);
+    assert_eq!(
+        lost.seqs().collect::<Vec<_>>(),
+        vec![100, 101, 103, 116, 117, 300]
+    );
 }
 
 #[test]
@@ -226,20 +233,24 @@ fn pli_fir_remb_twcc_rr_and_unknown_types() {
             media: 6
         }
     );
+    let RtcpPacket::Fir { sender, entries } = &v[1] else {
+        panic!("{:?}", v[1])
+    };
     assert_eq!(
-        v[1],
-        RtcpPacket::Fir {
-            sender: 5,
-            entries: vec![(6, 9)]
-        }
+        (*sender, entries.iter().collect::<Vec<_>>()),
+        (5, vec![rtcp::FirEntry { ssrc: 6, seq: 9 }])
     );
+    let RtcpPacket::Remb {
+        sender,
+        bitrate,
+        ssrcs,
+    } = &v[2]
+    else {
+        panic!("{:?}", v[2])
+    };
     assert_eq!(
-        v[2],
-        RtcpPacket::Remb {
-            sender: 5,
-            bitrate: 1_000_000,
-            ssrcs: vec![6]
-        }
+        (*sender, *bitrate, ssrcs.iter().collect::<Vec<_>>()),
+        (5, 1_000_000, vec![6])
     );
     let RtcpPacket::TransportCc(fb) = v[3] else {
         panic!("{:?}", v[3])
@@ -249,13 +260,10 @@ fn pli_fir_remb_twcc_rr_and_unknown_types() {
         (10, 3, 5, 1)
     );
     assert_eq!(fb.deltas(), &[1, 2, 3]);
-    assert_eq!(
+    assert!(matches!(
         v[4],
-        RtcpPacket::ReceiverReport {
-            ssrc: 7,
-            reports: vec![]
-        }
-    );
+        RtcpPacket::ReceiverReport { ssrc: 7, reports } if reports.is_empty()
+    ));
     assert!(matches!(
         v[5],
         RtcpPacket::Other {

@@ -41,7 +41,7 @@ fn remb(bytes: &[u8]) -> Result<(u32, u64, Vec<u32>), Error> {
             sender,
             bitrate,
             ssrcs,
-        } => Ok((sender, bitrate, ssrcs)),
+        } => Ok((sender, bitrate, ssrcs.iter().collect())),
         p => panic!("not REMB: {p:?}"),
     }
 }
