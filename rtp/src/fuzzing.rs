@@ -34,8 +34,9 @@ pub fn parse(data: &[u8]) {
     rtcp_compound(data);
 }
 
-/// Any bytes as an RTCP compound: every packet's view read whole; REMB and transport-wide
-/// feedback rebuilt from what was read, which must read back the same.
+/// Any bytes as an RTCP compound: every packet's view read whole; REMB, transport-wide
+/// feedback, SDES, BYE, APP and XR (RRTR and DLRR) rebuilt from what was read, which must
+/// read back the same.
 fn rtcp_compound(data: &[u8]) {
     for r in rtcp::parse_compound(data) {
         match r {
@@ -82,6 +83,70 @@ fn rtcp_compound(data: &[u8]) {
                     })) if s2 == sender && l2 == &ssrcs
                         && (b2 == bitrate || (bitrate == u64::MAX && b2 <= bitrate))),
                     "rebuilt REMB reads back otherwise: {again:?}"
+                );
+            }
+            Ok(rtcp::RtcpPacket::SourceDescription(chunks)) => {
+                let read: Vec<(u32, Vec<rtcp::SdesItem<'_>>)> = chunks
+                    .iter()
+                    .map(|c| (c.ssrc, c.items.iter().collect()))
+                    .collect();
+                let list: Vec<rtcp::SdesChunkIn<'_>> =
+                    read.iter().map(|(s, i)| (*s, &i[..])).collect();
+                let mut out = Vec::new();
+                assert!(rtcp::write_sdes(&mut out, &list).is_ok());
+                let again = rtcp::parse_compound(&out).next();
+                assert!(
+                    matches!(again, Some(Ok(rtcp::RtcpPacket::SourceDescription(ref g)))
+                        if g.iter().map(|c| (c.ssrc, c.items.iter().collect::<Vec<_>>()))
+                            .eq(read.iter().cloned())),
+                    "rebuilt SDES reads back otherwise: {again:?}"
+                );
+            }
+            Ok(rtcp::RtcpPacket::Bye { sources, reason }) => {
+                let list: Vec<u32> = sources.iter().collect();
+                let mut out = Vec::new();
+                assert!(rtcp::write_bye(&mut out, &list, reason).is_ok());
+                let again = rtcp::parse_compound(&out).next();
+                assert!(
+                    matches!(again, Some(Ok(rtcp::RtcpPacket::Bye { sources: ref s2, reason: r2 }))
+                        if s2.iter().eq(list.iter().copied()) && r2 == reason),
+                    "rebuilt BYE reads back otherwise: {again:?}"
+                );
+            }
+            Ok(
+                p @ rtcp::RtcpPacket::App {
+                    subtype,
+                    ssrc,
+                    name,
+                    data,
+                },
+            ) if data.len().is_multiple_of(4) => {
+                let mut out = Vec::new();
+                assert!(rtcp::write_app(&mut out, subtype, ssrc, name, data).is_ok());
+                let again = rtcp::parse_compound(&out).next();
+                assert_eq!(again, Some(Ok(p)));
+            }
+            Ok(rtcp::RtcpPacket::ExtendedReport { ssrc, blocks }) => {
+                let typed: Vec<rtcp::XrBlock<'_>> = blocks.typed().collect();
+                let (rrtr, dlrr) = match typed[..] {
+                    [rtcp::XrBlock::ReceiverReferenceTime(t)] => (Some(t), None),
+                    [rtcp::XrBlock::Dlrr(d)] if !d.is_empty() => (None, Some(d)),
+                    [rtcp::XrBlock::ReceiverReferenceTime(t), rtcp::XrBlock::Dlrr(d)]
+                        if !d.is_empty() =>
+                    {
+                        (Some(t), Some(d))
+                    }
+                    _ => continue,
+                };
+                let items: Vec<rtcp::DlrrItem> =
+                    dlrr.map(|d| d.iter().collect()).unwrap_or_default();
+                let mut out = Vec::new();
+                assert!(rtcp::write_xr(&mut out, ssrc, rrtr, &items).is_ok());
+                let again = rtcp::parse_compound(&out).next();
+                assert!(
+                    matches!(again, Some(Ok(rtcp::RtcpPacket::ExtendedReport { ssrc: s2, blocks: ref b2 }))
+                        if s2 == ssrc && b2.typed().eq(typed.iter().copied())),
+                    "rebuilt XR reads back otherwise: {again:?}"
                 );
             }
             Ok(_) => {}

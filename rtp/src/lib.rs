@@ -3,7 +3,8 @@
 //! RTP and RTCP for WebRTC: a validated zero-copy RTP view and a writer into caller buffers
 //! ([`packet`]), RFC 8285 header extensions with typed values for the ones WebRTC uses
 //! ([`ext`]), RTCP compound packets as typed views and builders for receiver feedback
-//! ([`rtcp`]: SR, RR, generic NACK, PLI, FIR, REMB built; SDES, BYE, XR and APP read),
+//! ([`rtcp`]: SR, RR, SDES, BYE, APP, XR receiver reference time and DLRR, generic NACK,
+//! PLI, FIR, REMB, each read and built; other XR block types read as raw blocks),
 //! transport-wide congestion control feedback (draft-holmer-rmcat-transport-wide-cc-
 //! extensions-01) as a validated view, a builder and a bounded receive-side recorder that
 //! turns arrival times into feedback packets ([`twcc`]), packetizers and depacketizers for
@@ -14,7 +15,8 @@
 //! statistics for report blocks (RFC 3550 §6.4.1, §A.1, §A.3, §A.8: [`stats`]).
 //! Sans-IO: time is an argument, never read; no allocation on the RTP or RTCP parse paths.
 //!
-//! Not here yet (issue 7 continues): builders for SDES, BYE, APP and XR, H.264 interleaved
+//! Not here yet (issue 7 continues): typed views and builders for XR block types other than
+//! RRTR and DLRR (RFC 3611 §4.1-§4.3, §4.6, §4.7), H.264 interleaved
 //! mode, H.265 DONL/PACI, VP9 SVC packetization of several spatial layers in one call, AV1
 //! dependency descriptor, a send-side consumer of transport-wide feedback (bandwidth
 //! estimation).

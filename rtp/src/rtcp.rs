@@ -1,6 +1,7 @@
 //! RTCP (RFC 3550 §6, RFC 4585, RFC 5104, RFC 3611, RFC 5506, draft-alvestrand-rmcat-remb,
 //! draft-holmer-rmcat-transport-wide-cc-extensions): compound packets as an iterator of
-//! typed views; builders for the reports and feedback a receiver sends. Transport-wide
+//! zero-copy typed views (nothing allocated while parsing); builders for reports, source
+//! descriptions, goodbyes, application packets, extended reports and feedback. Transport-wide
 //! feedback lives in [`crate::twcc`] and is re-exported here.
 
 use crate::Error;
@@ -391,6 +392,61 @@ impl<'a> XrBlocks<'a> {
     }
 }
 
+impl<'a> XrBlocks<'a> {
+    /// The blocks in order, the ones WebRTC uses decoded.
+    pub fn typed(&self) -> impl Iterator<Item = XrBlock<'a>> + 'a {
+        self.iter().map(|(bt, c)| match bt {
+            xr::RRTR if c.len() == 8 => {
+                XrBlock::ReceiverReferenceTime(u64::from(be32(c, 0)) << 32 | u64::from(be32(c, 4)))
+            }
+            xr::DLRR => XrBlock::Dlrr(Records::whole(c)),
+            _ => XrBlock::Other(bt, c),
+        })
+    }
+}
+
+/// XR block types (RFC 3611 §4).
+pub mod xr {
+    /// Receiver reference time report block (RFC 3611 §4.4).
+    pub const RRTR: u8 = 4;
+    /// DLRR report block (RFC 3611 §4.5).
+    pub const DLRR: u8 = 5;
+}
+
+/// One XR report block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum XrBlock<'a> {
+    /// Receiver reference time (RFC 3611 §4.4): the receiver's 64-bit NTP timestamp.
+    ReceiverReferenceTime(u64),
+    /// DLRR (RFC 3611 §4.5): a sub-block per receiver reference time answered.
+    Dlrr(Records<'a, DlrrItem>),
+    /// Another block type: `(block type, contents after the block header)`.
+    Other(u8, &'a [u8]),
+}
+
+/// One DLRR sub-block (RFC 3611 §4.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DlrrItem {
+    /// The receiver whose reference time is answered.
+    pub ssrc: u32,
+    /// Last RR: the middle 32 bits of that receiver's last RRTR NTP timestamp.
+    pub last_rr: u32,
+    /// Delay since that RRTR, 1/65536 s.
+    pub dlrr: u32,
+}
+
+impl Record for DlrrItem {
+    const LEN: usize = 12;
+    fn read(b: &[u8]) -> Self {
+        DlrrItem {
+            ssrc: be32(b, 0),
+            last_rr: be32(b, 4),
+            dlrr: be32(b, 8),
+        }
+    }
+}
+
 impl std::fmt::Debug for XrBlocks<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -474,7 +530,18 @@ pub enum RtcpPacket<'a> {
         /// Blocks.
         blocks: XrBlocks<'a>,
     },
-    /// Application-defined, or a type this parser does not know: header fields and body.
+    /// Application-defined (RFC 3550 §6.7).
+    App {
+        /// Subtype (the 5-bit count field).
+        subtype: u8,
+        /// Source.
+        ssrc: u32,
+        /// Four ASCII characters naming the application.
+        name: [u8; 4],
+        /// Application-dependent data.
+        data: &'a [u8],
+    },
+    /// A type this parser does not know: header fields and body.
     Other {
         /// Packet type.
         packet_type: u8,
@@ -617,6 +684,16 @@ fn parse_one(b: &[u8]) -> Result<(RtcpPacket<'_>, usize), Error> {
                 ssrcs,
             }
         }
+        (pt::APP, subtype) => {
+            // RFC 3550 §6.7: SSRC, name, then data.
+            let name = body.get(4..8).ok_or(Error::TooShort)?;
+            RtcpPacket::App {
+                subtype,
+                ssrc: be32(body, 0),
+                name: [name[0], name[1], name[2], name[3]],
+                data: body.get(8..).unwrap_or_default(),
+            }
+        }
         (pt::XR, _) => {
             if body.len() < 4 {
                 return Err(Error::TooShort);
@@ -745,6 +822,130 @@ pub fn write_remb(
     out.extend_from_slice(&((u32::from(n) << 24) | (exp << 18) | mantissa).to_be_bytes());
     for ssrc in ssrcs {
         out.extend_from_slice(&ssrc.to_be_bytes());
+    }
+    Ok(())
+}
+
+/// One SDES item to build: `(item type, text)`.
+pub type SdesItem<'a> = (u8, &'a [u8]);
+
+/// One SDES chunk to build: the SSRC/CSRC and its items.
+pub type SdesChunkIn<'a> = (u32, &'a [SdesItem<'a>]);
+
+/// Appends a source description (RFC 3550 §6.5): for each chunk, its SSRC/CSRC and its
+/// `(item type, text)` items, then END and null octets to the next 32-bit boundary.
+/// `BadValue` for more than 31 chunks, an item type 0 (END) or a text over 255 octets;
+/// nothing is appended then.
+pub fn write_sdes(out: &mut Vec<u8>, chunks: &[SdesChunkIn<'_>]) -> Result<(), Error> {
+    let n = u8::try_from(chunks.len())
+        .ok()
+        .filter(|&n| n <= 31)
+        .ok_or(Error::BadValue)?;
+    let mut words = 0usize;
+    for (_, items) in chunks {
+        let mut len = 4usize;
+        for (t, text) in *items {
+            if *t == 0 || text.len() > 255 {
+                return Err(Error::BadValue);
+            }
+            len += 2 + text.len();
+        }
+        // RFC 3550 §6.5: at least one null octet (END), padded to 32 bits.
+        words += (len + 4) / 4;
+    }
+    let words = u16::try_from(words).map_err(|_| Error::BadValue)?;
+    header(out, n, pt::SDES, usize::from(words));
+    for (ssrc, items) in chunks {
+        let start = out.len();
+        out.extend_from_slice(&ssrc.to_be_bytes());
+        for (t, text) in *items {
+            out.push(*t);
+            out.push(text.len() as u8);
+            out.extend_from_slice(text);
+        }
+        let len = out.len() - start;
+        out.resize(start + (len + 4) / 4 * 4, 0);
+    }
+    Ok(())
+}
+
+/// Appends a goodbye (RFC 3550 §6.6): the sources leaving and an optional reason, padded
+/// with null octets to 32 bits. `BadValue` for more than 31 sources or a reason over 255
+/// octets; nothing is appended then.
+pub fn write_bye(out: &mut Vec<u8>, sources: &[u32], reason: Option<&[u8]>) -> Result<(), Error> {
+    let n = u8::try_from(sources.len())
+        .ok()
+        .filter(|&n| n <= 31)
+        .ok_or(Error::BadValue)?;
+    let reason_len = match reason {
+        Some(r) => u8::try_from(r.len()).map_err(|_| Error::BadValue)?,
+        None => 0,
+    };
+    let reason_words = reason.map_or(0, |_| (usize::from(reason_len) + 4) / 4);
+    header(out, n, pt::BYE, sources.len() + reason_words);
+    for s in sources {
+        out.extend_from_slice(&s.to_be_bytes());
+    }
+    if let Some(r) = reason {
+        let start = out.len();
+        out.push(reason_len);
+        out.extend_from_slice(r);
+        out.resize(start + 4 * reason_words, 0);
+    }
+    Ok(())
+}
+
+/// Appends an application-defined packet (RFC 3550 §6.7). `BadValue` for a subtype over 31
+/// or data that is not a multiple of 32 bits (or too long for the length field); nothing is
+/// appended then.
+pub fn write_app(
+    out: &mut Vec<u8>,
+    subtype: u8,
+    ssrc: u32,
+    name: [u8; 4],
+    data: &[u8],
+) -> Result<(), Error> {
+    if subtype > 31 || !data.len().is_multiple_of(4) || data.len() / 4 + 2 > usize::from(u16::MAX) {
+        return Err(Error::BadValue);
+    }
+    header(out, subtype, pt::APP, 2 + data.len() / 4);
+    out.extend_from_slice(&ssrc.to_be_bytes());
+    out.extend_from_slice(&name);
+    out.extend_from_slice(data);
+    Ok(())
+}
+
+/// Appends an extended report (RFC 3611 §2) from `ssrc` holding a receiver reference time
+/// block (§4.4) when `rrtr` is set and a DLRR block (§4.5) when `dlrr` is not empty.
+/// `BadValue` when the DLRR block is too long for its length field; nothing is appended
+/// then.
+pub fn write_xr(
+    out: &mut Vec<u8>,
+    ssrc: u32,
+    rrtr: Option<u64>,
+    dlrr: &[DlrrItem],
+) -> Result<(), Error> {
+    let dlrr_words = 3 * dlrr.len();
+    let words = 1 + rrtr.map_or(0, |_| 3) + if dlrr.is_empty() { 0 } else { 1 + dlrr_words };
+    if words > usize::from(u16::MAX) {
+        return Err(Error::BadValue);
+    }
+    header(out, 0, pt::XR, words);
+    out.extend_from_slice(&ssrc.to_be_bytes());
+    if let Some(ntp) = rrtr {
+        // RFC 3611 §4.4: BT=4, reserved, block length 2, NTP timestamp.
+        out.extend_from_slice(&[xr::RRTR, 0, 0, 2]);
+        out.extend_from_slice(&ntp.to_be_bytes());
+    }
+    if !dlrr.is_empty() {
+        // RFC 3611 §4.5: BT=5, reserved, block length 3 per sub-block.
+        out.extend_from_slice(&[xr::DLRR, 0]);
+        out.extend_from_slice(&(dlrr_words as u16).to_be_bytes());
+        for d in dlrr {
+            for v in [d.ssrc, d.last_rr, d.dlrr] {
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+        }
     }
     Ok(())
 }

@@ -80,3 +80,43 @@ fn rtcp_harness_on_random_and_mutated_feedback() {
         fuzzing::parse(&p);
     }
 }
+
+#[test]
+fn rtcp_harness_on_mutated_sdes_bye_app_xr() {
+    use weft_rtp::rtcp::{self, sdes, DlrrItem};
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut base = Vec::new();
+    rtcp::write_sdes(
+        &mut base,
+        &[
+            (
+                1,
+                &[(sdes::CNAME, &b"cname"[..]), (sdes::TOOL, &b"weft"[..])],
+            ),
+            (2, &[(sdes::NAME, &b"n"[..])]),
+        ],
+    )
+    .unwrap();
+    rtcp::write_bye(&mut base, &[1, 2], Some(b"bye")).unwrap();
+    rtcp::write_app(&mut base, 5, 1, *b"weft", &[1, 2, 3, 4]).unwrap();
+    let d = DlrrItem {
+        ssrc: 3,
+        last_rr: 4,
+        dlrr: 5,
+    };
+    rtcp::write_xr(&mut base, 1, Some(0x0102_0304_0506_0708), &[d, d]).unwrap();
+    for _ in 0..4_000 {
+        let mut p = base.clone();
+        for _ in 0..(next() % 3) {
+            let at = (next() as usize) % p.len();
+            p[at] ^= next() as u8;
+        }
+        fuzzing::rtcp_parse(&p);
+    }
+}
