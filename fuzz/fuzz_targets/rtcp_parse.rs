@@ -2,4 +2,4 @@
 //! as a transport-wide-cc receive history fed to the TWCC recorder: never a panic, every
 //! feedback it builds parses.
 #![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| weft_rtp::fuzzing::rtcp_parse(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| weft_rtp::fuzzing::rtcp_parse(std::time::Instant::now(), data));

@@ -3,5 +3,5 @@
 //! frame that was sent, in order, once.
 #![no_main]
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    weft_rtp::fuzzing::sample_builder(data);
+    weft_rtp::fuzzing::sample_builder(std::time::Instant::now(), data);
 });

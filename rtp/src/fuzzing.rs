@@ -161,12 +161,15 @@ fn rtcp_compound(data: &[u8]) {
 /// absolute sequence number), the third a time step in 250 µs units (its top bit asks for
 /// feedback). Every feedback built parses back, fits `max_feedback_len` and reports at least
 /// one packet; polling until `false` leaves nothing unreported.
-pub fn rtcp_parse(data: &[u8]) {
+///
+/// `start` is the origin of the recorder's virtual clock: the caller reads it, this crate
+/// never does.
+pub fn rtcp_parse(start: std::time::Instant, data: &[u8]) {
     rtcp_compound(data);
-    twcc_recorder(data);
+    twcc_recorder(start, data);
 }
 
-fn twcc_recorder(data: &[u8]) {
+fn twcc_recorder(start: std::time::Instant, data: &[u8]) {
     use crate::twcc::{TwccRecorder, TwccRecorderConfig};
     let Some((&cfg, data)) = data.split_first() else {
         return;
@@ -177,9 +180,8 @@ fn twcc_recorder(data: &[u8]) {
         window: 64 + usize::from(cfg & 0x3f) * 16,
         keep_reported: usize::from(cfg & 0x0f) * 8,
     });
-    // The origin of a virtual clock, which then only moves by addition.
-    #[allow(clippy::disallowed_methods)]
-    let mut now = std::time::Instant::now();
+    // A virtual clock from the caller's origin; it only moves by addition.
+    let mut now = start;
     let mut seq = 0u16;
     let mut out = Vec::new();
     for rec in data.chunks_exact(3) {
@@ -405,13 +407,12 @@ pub fn packetize_round_trip(data: &[u8]) {
 /// - odd: arbitrary packets (sequence number, timestamp, marker, payload from `data`) into an
 ///   H.264 builder with small limits: never a panic, memory within the limits, no empty
 ///   sample.
-pub fn sample_builder(data: &[u8]) {
+///
+/// `t0` is the origin of the virtual clock: the caller reads it, this crate never does.
+pub fn sample_builder(t0: std::time::Instant, data: &[u8]) {
     let Some((&mode, data)) = data.split_first() else {
         return;
     };
-    // The origin of a virtual clock, which then only moves by addition.
-    #[allow(clippy::disallowed_methods)]
-    let t0 = std::time::Instant::now();
     if mode & 1 == 0 {
         sample_builder_vp8_oracle(data, t0);
     } else {
