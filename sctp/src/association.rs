@@ -493,14 +493,23 @@ impl Association {
             return;
         }
         self.stats.packets_received += 1;
-        // RFC 9260 §3.3.8: the peer's SHUTDOWN makes its later close a graceful one.
-        if chunk_types(&packet).any(|t| t == CHUNK_SHUTDOWN) {
-            self.peer_shutdown = true;
+        // One walk over the chunk headers: the peer's SHUTDOWN makes its later close a
+        // graceful one (RFC 9260 §3.3.8), its ABORT is never answered (§8.4), and the
+        // deprecated partial PPIDs need mapping.
+        let mut partial = false;
+        for at in chunk_starts(&packet) {
+            match packet[at] {
+                CHUNK_SHUTDOWN => self.peer_shutdown = true,
+                CHUNK_ABORT => self.peer_abort = true,
+                CHUNK_DATA => partial |= data_ppid(&packet, at).is_some_and(is_partial_ppid),
+                _ => {}
+            }
         }
-        if chunk_types(&packet).any(|t| t == CHUNK_ABORT) {
-            self.peer_abort = true;
-        }
-        let packet = map_partial_ppids(packet);
+        let packet = if partial {
+            map_partial_ppids(packet)
+        } else {
+            packet
+        };
         match self.endpoint.handle(now, PEER, None, None, packet) {
             Some((handle, sp::DatagramEvent::NewAssociation(association)))
                 if self.inner.is_none() =>
@@ -1213,54 +1222,38 @@ const PPID_BINARY_EMPTY: u32 = 57;
 /// payload under them as a piece of a partial message. The packet's CRC32c is checked
 /// first and recomputed after (RFC 9260 §6.8). Packets without them pass untouched.
 fn map_partial_ppids(packet: Bytes) -> Bytes {
-    let mut at = 12;
-    let mut found = false;
-    while let Some(header) = packet.get(at..at + 16) {
-        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
-        if len < 4 {
-            break;
-        }
-        if header[0] == CHUNK_DATA {
-            let ppid = u32::from_be_bytes([header[12], header[13], header[14], header[15]]);
-            found |= ppid == PPID_STRING_PARTIAL || ppid == PPID_BINARY_PARTIAL;
-        }
-        at += (len + 3) & !3;
-    }
-    if !found || packet.len() < 12 {
-        return packet;
-    }
     let mut bytes = packet.to_vec();
-    let sent = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+    let Some(sent) = bytes
+        .get(8..12)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    else {
+        return packet;
+    };
     bytes[8..12].fill(0);
     if crc32c::crc32c(&bytes) != sent {
         return packet;
     }
-    let mut at = 12;
-    while at + 16 <= bytes.len() {
-        let len = usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]]));
-        if len < 4 {
-            break;
-        }
-        if bytes[at] == CHUNK_DATA {
-            let field = at + 12..at + 16;
-            let ppid = u32::from_be_bytes([
-                bytes[at + 12],
-                bytes[at + 13],
-                bytes[at + 14],
-                bytes[at + 15],
-            ]);
-            let mapped = match ppid {
-                PPID_STRING_PARTIAL => PPID_STRING_EMPTY,
-                PPID_BINARY_PARTIAL => PPID_BINARY_EMPTY,
-                other => other,
-            };
-            bytes[field].copy_from_slice(&mapped.to_be_bytes());
-        }
-        at += (len + 3) & !3;
+    for at in chunk_starts(&packet) {
+        let mapped = match data_ppid(&packet, at) {
+            Some(PPID_STRING_PARTIAL) if packet[at] == CHUNK_DATA => PPID_STRING_EMPTY,
+            Some(PPID_BINARY_PARTIAL) if packet[at] == CHUNK_DATA => PPID_BINARY_EMPTY,
+            _ => continue,
+        };
+        bytes[at + 12..at + 16].copy_from_slice(&mapped.to_be_bytes());
     }
     let crc = crc32c::crc32c(&bytes);
     bytes[8..12].copy_from_slice(&crc.to_le_bytes());
     Bytes::from(bytes)
+}
+
+fn is_partial_ppid(ppid: u32) -> bool {
+    ppid == PPID_STRING_PARTIAL || ppid == PPID_BINARY_PARTIAL
+}
+
+/// The PPID field of the DATA chunk at `at` (RFC 9260 §3.3.1), if the packet holds it.
+fn data_ppid(packet: &[u8], at: usize) -> Option<u32> {
+    let f = packet.get(at + 12..at + 16)?;
+    Some(u32::from_be_bytes([f[0], f[1], f[2], f[3]]))
 }
 
 const CHUNK_ABORT: u8 = 6;
@@ -1281,8 +1274,8 @@ fn abort_packet(config: &Config, tag: [u8; 4]) -> Bytes {
 }
 const CHUNK_SHUTDOWN_COMPLETE: u8 = 14;
 
-/// The chunk types of an SCTP packet (RFC 9260 §3.2), as far as its lengths hold.
-fn chunk_types(packet: &[u8]) -> impl Iterator<Item = u8> + '_ {
+/// Where each chunk of an SCTP packet starts (RFC 9260 §3.2), as far as its lengths hold.
+fn chunk_starts(packet: &[u8]) -> impl Iterator<Item = usize> + '_ {
     let mut at = 12;
     std::iter::from_fn(move || {
         let header = packet.get(at..at + 4)?;
@@ -1290,9 +1283,10 @@ fn chunk_types(packet: &[u8]) -> impl Iterator<Item = u8> + '_ {
         if len < 4 {
             return None;
         }
+        let start = at;
         // Chunks are padded to 4 bytes.
         at += (len + 3) & !3;
-        Some(header[0])
+        Some(start)
     })
 }
 
@@ -1311,7 +1305,7 @@ fn queue_transmit(
             if let Some(tag) = packet.get(4..8).filter(|t| *t != [0; 4]) {
                 *peer_tag = Some([tag[0], tag[1], tag[2], tag[3]]);
             }
-            completes |= chunk_types(&packet).any(|t| t == CHUNK_SHUTDOWN_COMPLETE);
+            completes |= chunk_starts(&packet).any(|at| packet[at] == CHUNK_SHUTDOWN_COMPLETE);
             out.push_back(Output::Transmit(packet));
         }
     }
