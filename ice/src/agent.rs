@@ -1914,8 +1914,12 @@ impl Agent {
         self.remote_end_of_candidates = false;
     }
 
-    fn set_role(&mut self, role: Role) {
-        if self.role == role {
+    /// Sets the role before or during checks: JSEP makes the offerer controlling and the
+    /// answerer controlled (RFC 8445 §6.1.1, RFC 8829 §5.1.1), which a peer connection
+    /// knows only once it creates an offer or takes one. Pair priorities follow the role;
+    /// a lite agent stays controlled.
+    pub fn set_role(&mut self, role: Role) {
+        if self.config.lite || self.role == role {
             return;
         }
         self.role = role;

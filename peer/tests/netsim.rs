@@ -1,0 +1,252 @@
+//! Two weft peer connections over weft-netsim: negotiation, data channels, audio and video
+//! both ways, on a perfect link and with loss; deterministic (seeded).
+
+#[path = "common/sim.rs"]
+mod sim;
+
+use std::time::Duration;
+
+use sim::Sim;
+use weft_netsim::LinkConfig;
+use weft_peer::{
+    ChannelOptions, ChannelRef, Direction, Event, IceConnectionState, MediaKind, MessageKind,
+    PeerConnectionState, SignalingState, TransceiverId,
+};
+
+fn connected(s: &Sim) -> bool {
+    s.a.rtc.connection_state() == PeerConnectionState::Connected
+        && s.b.rtc.connection_state() == PeerConnectionState::Connected
+}
+
+fn messages(events: &[Event], ch: Option<ChannelRef>) -> Vec<Vec<u8>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ChannelMessage { channel, data, .. } if ch.is_none_or(|c| c == *channel) => {
+                Some(data.to_vec())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn remote_channel(events: &[Event]) -> Option<ChannelRef> {
+    events.iter().find_map(|e| match e {
+        Event::DataChannel(r) => Some(*r),
+        _ => None,
+    })
+}
+
+#[test]
+fn data_channel_opens_and_echoes() {
+    let mut s = Sim::new(1, LinkConfig::with_delay(Duration::from_millis(10)));
+    let ch =
+        s.a.rtc
+            .create_data_channel("chat", ChannelOptions::default())
+            .unwrap();
+    s.flush();
+    assert!(s.a.events.contains(&Event::NegotiationNeeded));
+    s.negotiate();
+    assert_eq!(s.a.rtc.signaling_state(), SignalingState::Stable);
+    assert_eq!(s.b.rtc.signaling_state(), SignalingState::Stable);
+    assert!(s.run_until(Duration::from_secs(10), |s| connected(s)
+        && s.a.events.contains(&Event::ChannelOpen(ch))
+        && remote_channel(&s.b.events).is_some()));
+    let theirs = remote_channel(&s.b.events).unwrap();
+    assert_eq!(s.b.rtc.channel(theirs).unwrap().label, "chat");
+    // RFC 8832 §6: the DTLS client (the answerer, a=setup:active) has even ids, so the
+    // offerer's channel is odd.
+    assert_eq!(s.a.rtc.channel(ch).unwrap().id % 2, 1);
+    for i in 0..100u32 {
+        s.a.rtc
+            .send(ch, MessageKind::Binary, &i.to_be_bytes())
+            .unwrap();
+    }
+    s.flush();
+    assert!(s.run_until(Duration::from_secs(10), |s| messages(
+        &s.b.events,
+        Some(theirs)
+    )
+    .len()
+        == 100));
+    // Echo back.
+    for m in messages(&s.b.events, Some(theirs)) {
+        s.b.rtc.send(theirs, MessageKind::Binary, &m).unwrap();
+    }
+    s.flush();
+    assert!(
+        s.run_until(Duration::from_secs(10), |s| messages(&s.a.events, Some(ch))
+            .len()
+            == 100)
+    );
+    let got: Vec<u32> = messages(&s.a.events, Some(ch))
+        .iter()
+        .map(|m| u32::from_be_bytes(m[..4].try_into().unwrap()))
+        .collect();
+    assert_eq!(got, (0..100).collect::<Vec<_>>());
+    // Close: SCTP shutdown and DTLS close_notify; the peer sees its channel close.
+    s.a.rtc.close();
+    s.flush();
+    assert!(s.run_until(Duration::from_secs(5), |s| s
+        .b
+        .events
+        .contains(&Event::ChannelClosed(theirs))));
+    assert_eq!(s.a.rtc.connection_state(), PeerConnectionState::Closed);
+}
+
+/// A VP8 "frame" whose payload header says key frame (RFC 6386 §9.1: bit 0 of the first
+/// byte clear), then a counter.
+fn vp8_frame(i: u32, len: usize) -> Vec<u8> {
+    let mut f = vec![0u8; len];
+    f[0] = 0x10;
+    f[1..5].copy_from_slice(&i.to_be_bytes());
+    f
+}
+
+fn frames(events: &[Event], t: TransceiverId) -> Vec<Vec<u8>> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Frame { transceiver, frame } if *transceiver == t => Some(frame.data.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn track(events: &[Event], kind: MediaKind) -> Option<TransceiverId> {
+    events.iter().find_map(|e| match e {
+        Event::Track {
+            transceiver,
+            kind: k,
+            ..
+        } if *k == kind => Some(*transceiver),
+        _ => None,
+    })
+}
+
+fn media_both_ways(link: LinkConfig, seed: u64) -> (usize, usize, usize, usize) {
+    let mut s = Sim::new(seed, link);
+    let a_audio = s.a.rtc.add_track(MediaKind::Audio, "s", "a-audio");
+    let a_video = s.a.rtc.add_track(MediaKind::Video, "s", "a-video");
+    s.negotiate();
+    // The answerer's transceivers came from the offer; it adds its own tracks to them and
+    // renegotiates (sendrecv both ways).
+    let b_audio = track(&s.b.events, MediaKind::Audio).unwrap();
+    let b_video = track(&s.b.events, MediaKind::Video).unwrap();
+    assert_eq!(
+        s.b.rtc.current_direction(b_video),
+        Some(Direction::RecvOnly)
+    );
+    assert_eq!(s.b.rtc.add_track(MediaKind::Audio, "t", "b-audio"), b_audio);
+    assert_eq!(s.b.rtc.add_track(MediaKind::Video, "t", "b-video"), b_video);
+    s.flush();
+    assert!(s.b.events.contains(&Event::NegotiationNeeded));
+    s.swap();
+    s.negotiate();
+    s.swap();
+    assert_eq!(
+        s.b.rtc.current_direction(b_video),
+        Some(Direction::SendRecv)
+    );
+    assert_eq!(
+        s.a.rtc.current_direction(a_video),
+        Some(Direction::SendRecv)
+    );
+    assert!(s.run_until(Duration::from_secs(10), |s| connected(s)));
+    // 5 s of 25 fps video (3 packets a frame) and 50 pps Opus both ways.
+    let start = s.now();
+    for i in 0..125u32 {
+        let at = start + Duration::from_millis(40 * u64::from(i));
+        assert!(s.run_until(Duration::from_secs(1), |s| s.now() >= at));
+        let now = s.now();
+        let v = vp8_frame(i, 3000);
+        s.a.rtc
+            .write_frame(now, a_video, None, i * 3600, &v)
+            .unwrap();
+        s.b.rtc
+            .write_frame(now, b_video, None, i * 3600, &v)
+            .unwrap();
+        for k in 0..2 {
+            let opus = vec![0xfc, i as u8, k];
+            s.a.rtc
+                .write_frame(now, a_audio, None, (2 * i + u32::from(k)) * 960, &opus)
+                .unwrap();
+            s.b.rtc
+                .write_frame(now, b_audio, None, (2 * i + u32::from(k)) * 960, &opus)
+                .unwrap();
+        }
+        s.flush();
+    }
+    s.run_until(Duration::from_secs(2), |_| false);
+    let vb = frames(&s.b.events, b_video);
+    let va = frames(&s.a.events, a_video);
+    for f in vb.iter().chain(&va) {
+        // Only whole frames, never a corrupt one.
+        assert_eq!(f.len(), 3000);
+        assert_eq!(f[0], 0x10);
+    }
+    (
+        va.len(),
+        vb.len(),
+        frames(&s.a.events, a_audio).len(),
+        frames(&s.b.events, b_audio).len(),
+    )
+}
+
+#[test]
+fn audio_and_video_both_ways() {
+    let (va, vb, aa, ab) = media_both_ways(LinkConfig::with_delay(Duration::from_millis(20)), 2);
+    assert_eq!((va, vb, aa, ab), (125, 125, 250, 250));
+}
+
+#[test]
+fn audio_and_video_with_ten_percent_loss() {
+    let link = LinkConfig {
+        loss: 0.10,
+        ..LinkConfig::with_delay(Duration::from_millis(20))
+    };
+    let (va, vb, aa, ab) = media_both_ways(link, 3);
+    // NACK + RTX recover lost video packets; audio has no retransmission, so about 10%
+    // of it is gone.
+    eprintln!("video frames {va} {vb}, audio frames {aa} {ab}");
+    assert!(va >= 110 && vb >= 110, "video {va} {vb}");
+    assert!(aa >= 200 && ab >= 200, "audio {aa} {ab}");
+}
+
+#[test]
+fn data_channel_with_ten_percent_loss() {
+    let link = LinkConfig {
+        loss: 0.10,
+        ..LinkConfig::with_delay(Duration::from_millis(20))
+    };
+    let mut s = Sim::new(4, link);
+    let ch =
+        s.a.rtc
+            .create_data_channel("lossy", ChannelOptions::default())
+            .unwrap();
+    s.negotiate();
+    assert!(s.run_until(Duration::from_secs(30), |s| s
+        .a
+        .events
+        .contains(&Event::ChannelOpen(ch))));
+    for i in 0..200u32 {
+        s.a.rtc
+            .send(ch, MessageKind::Text, format!("m{i}").as_bytes())
+            .unwrap();
+    }
+    s.flush();
+    assert!(
+        s.run_until(Duration::from_secs(60), |s| messages(&s.b.events, None)
+            .len()
+            == 200)
+    );
+    let got: Vec<String> = messages(&s.b.events, None)
+        .into_iter()
+        .map(|m| String::from_utf8(m).unwrap())
+        .collect();
+    assert_eq!(got, (0..200).map(|i| format!("m{i}")).collect::<Vec<_>>());
+    assert!(matches!(
+        s.a.rtc.ice_connection_state(),
+        IceConnectionState::Connected | IceConnectionState::Completed
+    ));
+}
