@@ -197,6 +197,8 @@ pub struct AssociationStats {
     pub fast_retransmits: u64,
     /// Peer protocol violations reported as events.
     pub violations: u64,
+    /// INIT chunks dropped on the client side (the peer's half of an INIT collision).
+    pub inits_dropped: u64,
 }
 
 /// Why the association ended.
@@ -497,13 +499,24 @@ impl Association {
         // graceful one (RFC 9260 §3.3.8), its ABORT is never answered (§8.4), and the
         // deprecated partial PPIDs need mapping.
         let mut partial = false;
+        let mut init = false;
         for at in chunk_starts(&packet) {
             match packet[at] {
+                CHUNK_INIT => init = true,
                 CHUNK_SHUTDOWN => self.peer_shutdown = true,
                 CHUNK_ABORT => self.peer_abort = true,
                 CHUNK_DATA => partial |= data_ppid(&packet, at).is_some_and(is_partial_ppid),
                 _ => {}
             }
+        }
+        // Chromium's SCTP sends INIT from both ends at once. The DTLS client's INIT is the
+        // one that sets the association up (RFC 8832 §6 role split); the server answers
+        // it, and the client drops the server's INIT, which sctp-proto's client endpoint
+        // cannot take (it has no server half; RFC 9260 §5.2.1 lets the INIT collision
+        // resolve through our own INIT).
+        if init && self.config.role == Role::Client {
+            self.stats.inits_dropped += 1;
+            return;
         }
         let packet = if partial {
             map_partial_ppids(packet)
@@ -1256,6 +1269,7 @@ fn data_ppid(packet: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_be_bytes([f[0], f[1], f[2], f[3]]))
 }
 
+const CHUNK_INIT: u8 = 1;
 const CHUNK_ABORT: u8 = 6;
 const CHUNK_SHUTDOWN: u8 = 7;
 

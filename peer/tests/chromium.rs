@@ -1,0 +1,241 @@
+//! weft-peer against a real headless Chromium (Debian `chromium`, driven by
+//! `tests/browser/peer.mjs`): both offer/answer directions, mDNS host-candidate hiding on and
+//! off. The page sends its fake camera (VP8) and microphone and 1000 data channel messages;
+//! weft reassembles the frames, counts key frames, echoes every message and every frame
+//! back, and the page must decode weft's video (`inbound-rtp` framesDecoded > 0).
+
+// The test is the I/O driver: it reads the real clock.
+#![allow(clippy::disallowed_methods)]
+
+#[path = "common/browser.rs"]
+mod browser;
+#[path = "common/sim.rs"]
+mod sim;
+
+use std::net::{SocketAddr, UdpSocket};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use browser::{spawn_browser, BrowserRun, Signal};
+use weft_peer::{
+    Event, Input, MediaCounters, MediaKind, Output, Rtc, RtcConfig,
+    SessionDescription, TransceiverId,
+};
+
+/// What the weft side saw.
+#[derive(Debug, Default)]
+struct WeftReport {
+    echoed: usize,
+    video: MediaCounters,
+    audio: MediaCounters,
+    keyframe_requests: usize,
+}
+
+struct Weft {
+    rtc: Rtc,
+    socket: UdpSocket,
+    local: SocketAddr,
+    video: Option<TransceiverId>,
+    audio: Option<TransceiverId>,
+    report: WeftReport,
+}
+
+impl Weft {
+    fn new() -> Weft {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let local = socket.local_addr().unwrap();
+        let cfg = RtcConfig::new(sim::certificate());
+        let mut seed = [0u8; 32];
+        seed[..8].copy_from_slice(&(local.port() as u64).to_le_bytes());
+        let mut rtc = Rtc::new(Instant::now(), cfg, seed);
+        rtc.add_host_address(local);
+        Weft {
+            rtc,
+            socket,
+            local,
+            video: None,
+            audio: None,
+            report: WeftReport::default(),
+        }
+    }
+
+    /// Sends what the core produced and acts on its events: echo messages and frames.
+    fn drain(&mut self) {
+        while let Some(o) = self.rtc.poll_output() {
+            match o {
+                Output::Transmit(t) => {
+                    let _ = self.socket.send_to(&t.bytes, t.dst);
+                }
+                Output::Event(e) => self.on_event(e),
+            }
+        }
+    }
+
+    fn on_event(&mut self, e: Event) {
+        match e {
+            Event::ChannelMessage {
+                channel,
+                kind,
+                data,
+            } => {
+                if self.rtc.send(channel, kind, &data).is_ok() {
+                    self.report.echoed += 1;
+                }
+            }
+            Event::Frame { transceiver, frame } => {
+                // Echo the frame on the same transceiver (it is sendrecv).
+                let _ = self.rtc.write_frame(
+                    Instant::now(),
+                    transceiver,
+                    Some(frame.payload_type),
+                    frame.timestamp,
+                    &frame.data,
+                );
+            }
+            Event::KeyframeRequest { transceiver } => {
+                // The page asks us for a key frame: ask the page's camera for one.
+                self.report.keyframe_requests += 1;
+                let _ = self.rtc.request_keyframe(transceiver);
+            }
+            Event::Track {
+                transceiver, kind, ..
+            } => match kind {
+                MediaKind::Video => self.video = Some(transceiver),
+                MediaKind::Audio => self.audio = Some(transceiver),
+            },
+            _ => {}
+        }
+    }
+
+    /// Runs the core over the socket until the browser run ends.
+    fn run(&mut self, browser: &JoinHandle<BrowserRun>, limit: Duration) {
+        let end = Instant::now() + limit;
+        let mut buf = vec![0u8; 2048];
+        while !browser.is_finished() && Instant::now() < end {
+            let now = Instant::now();
+            let wait = self
+                .rtc
+                .poll_timeout()
+                .map(|t| t.saturating_duration_since(now))
+                .unwrap_or(Duration::from_millis(50))
+                .clamp(Duration::from_millis(1), Duration::from_millis(50));
+            self.socket.set_read_timeout(Some(wait)).unwrap();
+            if let Ok((n, src)) = self.socket.recv_from(&mut buf) {
+                self.rtc.handle_input(
+                    Instant::now(),
+                    Input::Receive {
+                        local: self.local,
+                        src,
+                        bytes: &buf[..n],
+                    },
+                );
+            }
+            let now = Instant::now();
+            if self.rtc.poll_timeout().is_some_and(|t| t <= now) {
+                self.rtc.handle_timeout(now);
+            }
+            self.drain();
+        }
+        if let Some(v) = self.video {
+            self.report.video = self.rtc.media_counters(v).unwrap();
+        }
+        if let Some(a) = self.audio {
+            self.report.audio = self.rtc.media_counters(a).unwrap();
+        }
+    }
+}
+
+fn check(run: &BrowserRun, weft: &WeftReport) {
+    eprintln!("browser: {}", run.json);
+    eprintln!("weft: {weft:?}");
+    assert!(run.ok, "browser run failed: {}\n{}", run.json, run.stderr);
+    let j = &run.json;
+    assert_eq!(j["connectionState"], "connected", "{j}");
+    assert_eq!(j["echoed"], 1000, "{j}");
+    // The page decoded weft's echo of its own camera.
+    let decoded = j["inbound"]["video"]["framesDecoded"].as_u64().unwrap_or(0);
+    assert!(decoded > 0, "the page decoded no video from weft: {j}");
+    // weft reassembled the camera's VP8 into frames, key frames among them.
+    assert!(weft.video.frames_received > 0, "{weft:?}");
+    assert!(weft.video.keyframes_received > 0, "{weft:?}");
+    assert!(weft.audio.frames_received > 0, "{weft:?}");
+    assert!(weft.echoed >= 1000, "{weft:?}");
+}
+
+/// Chromium offers (data channel + camera + microphone); weft answers, adding its own
+/// tracks to the offered transceivers to echo the media back.
+fn chromium_offers(mdns: bool) {
+    let signal = Signal::start();
+    let Some(browser) = spawn_browser(&signal.url(), "offer", mdns, 1000, "video", 60) else {
+        return;
+    };
+    let mut weft = Weft::new();
+    let offer = signal
+        .wait_offer(Duration::from_secs(60))
+        .expect("the browser's offer");
+    weft.rtc
+        .set_remote_description(SessionDescription::offer(offer))
+        .unwrap();
+    weft.drain();
+    let (video, audio) = (weft.video.expect("video track"), weft.audio.expect("audio"));
+    assert_eq!(weft.rtc.add_track(MediaKind::Video, "weft", "echo-video"), video);
+    assert_eq!(weft.rtc.add_track(MediaKind::Audio, "weft", "echo-audio"), audio);
+    let answer = weft.rtc.create_answer().unwrap();
+    weft.rtc.set_local_description(answer).unwrap();
+    weft.drain();
+    let answer = weft.rtc.local_description().unwrap();
+    signal.reply_answer(&answer.sdp);
+    weft.run(&browser, Duration::from_secs(90));
+    let run = browser.join().unwrap();
+    check(&run, &weft.report);
+}
+
+/// weft offers (data channel `echo`, a sendrecv audio and video transceiver); Chromium
+/// answers with its camera and microphone.
+fn weft_offers(mdns: bool) {
+    let signal = Signal::start();
+    let Some(browser) = spawn_browser(&signal.url(), "answer", mdns, 1000, "video", 60) else {
+        return;
+    };
+    let mut weft = Weft::new();
+    weft.audio = Some(weft.rtc.add_track(MediaKind::Audio, "weft", "echo-audio"));
+    weft.video = Some(weft.rtc.add_track(MediaKind::Video, "weft", "echo-video"));
+    weft.rtc
+        .create_data_channel("echo", Default::default())
+        .unwrap();
+    let offer = weft.rtc.create_offer(Default::default()).unwrap();
+    weft.rtc.set_local_description(offer).unwrap();
+    weft.drain();
+    signal.provide_offer(&weft.rtc.local_description().unwrap().sdp);
+    let answer = signal
+        .wait_answer(Duration::from_secs(60))
+        .expect("the browser's answer");
+    weft.rtc
+        .set_remote_description(SessionDescription::answer(answer))
+        .unwrap();
+    weft.drain();
+    weft.run(&browser, Duration::from_secs(90));
+    let run = browser.join().unwrap();
+    check(&run, &weft.report);
+}
+
+#[test]
+fn chromium_offers_weft_answers_mdns_off() {
+    chromium_offers(false);
+}
+
+#[test]
+fn chromium_offers_weft_answers_mdns_on() {
+    chromium_offers(true);
+}
+
+#[test]
+fn weft_offers_chromium_answers_mdns_off() {
+    weft_offers(false);
+}
+
+#[test]
+fn weft_offers_chromium_answers_mdns_on() {
+    weft_offers(true);
+}
+
