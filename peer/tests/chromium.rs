@@ -16,10 +16,10 @@ use std::net::{SocketAddr, UdpSocket};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use browser::{spawn_browser, BrowserRun, Signal};
+use browser::{run_browser_args, spawn_browser, BrowserRun, Signal};
 use weft_peer::{
-    Event, Input, MediaCounters, MediaKind, Output, Rtc, RtcConfig,
-    SessionDescription, TransceiverId,
+    Event, Input, MediaCounters, MediaKind, Output, Rtc, RtcConfig, SessionDescription,
+    TransceiverId,
 };
 
 /// What the weft side saw.
@@ -178,8 +178,14 @@ fn chromium_offers(mdns: bool) {
         .unwrap();
     weft.drain();
     let (video, audio) = (weft.video.expect("video track"), weft.audio.expect("audio"));
-    assert_eq!(weft.rtc.add_track(MediaKind::Video, "weft", "echo-video"), video);
-    assert_eq!(weft.rtc.add_track(MediaKind::Audio, "weft", "echo-audio"), audio);
+    assert_eq!(
+        weft.rtc.add_track(MediaKind::Video, "weft", "echo-video"),
+        video
+    );
+    assert_eq!(
+        weft.rtc.add_track(MediaKind::Audio, "weft", "echo-audio"),
+        audio
+    );
     let answer = weft.rtc.create_answer().unwrap();
     weft.rtc.set_local_description(answer).unwrap();
     weft.drain();
@@ -239,3 +245,64 @@ fn weft_offers_chromium_answers_mdns_on() {
     weft_offers(true);
 }
 
+/// Without the media permission Chromium hides its host addresses behind `<uuid>.local`
+/// names (mDNS on, its default) and offers no loopback candidate. weft does not resolve the
+/// names; it finds the path from Chromium's own checks, as a peer-reflexive candidate
+/// (RFC 8445 §7.3.1.3), and the data channel works.
+#[test]
+fn chromium_hides_addresses_behind_mdns_data_channel_only() {
+    let signal = Signal::start();
+    let url = signal.url();
+    if browser::browser_missing().is_some() && std::env::var("CI").as_deref() != Ok("true") {
+        eprintln!("skipping: no browser (run scripts/setup)");
+        return;
+    }
+    let browser = std::thread::spawn(move || {
+        let args = [
+            "--role",
+            "offer",
+            "--mdns",
+            "on",
+            "--media",
+            "off",
+            "--messages",
+            "1000",
+        ];
+        run_browser_args(&url, &args, 60).expect("browser present (checked above)")
+    });
+    let mut weft = Weft::new();
+    let offer = signal
+        .wait_offer(Duration::from_secs(60))
+        .expect("the browser's offer");
+    // The offer's host candidates are mDNS names, never IP addresses.
+    let candidates: Vec<&str> = offer
+        .lines()
+        .filter(|l| l.starts_with("a=candidate:") && l.contains(" udp "))
+        .collect();
+    assert!(!candidates.is_empty(), "{offer}");
+    assert!(
+        candidates.iter().all(|c| c.contains(".local")),
+        "{candidates:?}"
+    );
+    weft.rtc
+        .set_remote_description(SessionDescription::offer(offer))
+        .unwrap();
+    let answer = weft.rtc.create_answer().unwrap();
+    weft.rtc.set_local_description(answer).unwrap();
+    weft.drain();
+    signal.reply_answer(&weft.rtc.local_description().unwrap().sdp);
+    weft.run(&browser, Duration::from_secs(90));
+    let run = browser.join().unwrap();
+    eprintln!("browser: {}", run.json);
+    assert!(run.ok, "browser run failed: {}\n{}", run.json, run.stderr);
+    assert_eq!(run.json["echoed"], 1000);
+    assert_eq!(weft.report.echoed, 1000);
+    // The pair weft selected uses the address Chromium's checks came from.
+    let pair = weft
+        .rtc
+        .ice_agent()
+        .selected_pair()
+        .expect("a selected pair");
+    eprintln!("weft selected pair: {pair:?}");
+    assert_eq!(pair.remote.kind, weft_ice::CandidateKind::PeerReflexive);
+}
