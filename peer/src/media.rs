@@ -270,6 +270,11 @@ pub(crate) fn from_flags(send: bool, recv: bool) -> Direction {
     }
 }
 
+/// The direction seen from the other side.
+pub(crate) fn reverse(d: Direction) -> Direction {
+    from_flags(can_recv(d), can_send(d))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,5 +287,6 @@ mod tests {
         assert_eq!(answer_direction(SendRecv, RecvOnly), SendOnly);
         assert_eq!(answer_direction(RecvOnly, RecvOnly), Inactive);
         assert_eq!(answer_direction(SendOnly, Inactive), Inactive);
+        assert_eq!(reverse(SendOnly), RecvOnly);
     }
 }

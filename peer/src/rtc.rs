@@ -420,7 +420,9 @@ impl Rtc {
     pub fn add_transceiver(&mut self, kind: MediaKind, direction: Direction) -> TransceiverId {
         let stream = format!("weft-{}", random_string(&mut self.rng, 8));
         let track = random_string(&mut self.rng, 12);
-        self.new_transceiver(kind, direction, stream, track)
+        let id = self.new_transceiver(kind, direction, stream, track);
+        self.need_negotiation();
+        id
     }
 
     /// W3C `addTrack`: reuses a transceiver of the same kind that the remote offered and
@@ -440,7 +442,9 @@ impl Rtc {
             self.need_negotiation();
             return TransceiverId(i);
         }
-        self.new_transceiver(kind, Direction::SendRecv, stream_id.into(), track_id.into())
+        let id = self.new_transceiver(kind, Direction::SendRecv, stream_id.into(), track_id.into());
+        self.need_negotiation();
+        id
     }
 
     fn new_transceiver(
@@ -492,14 +496,55 @@ impl Rtc {
         self.transceivers.get(t.0)?.current_direction
     }
 
+    /// W3C §4.7.3 "update the negotiation-needed flag" after an API change: in `stable`,
+    /// `negotiationneeded` fires when the flag turns on; in other states the check waits
+    /// for the return to `stable`.
     fn need_negotiation(&mut self) {
-        // W3C §4.7.3: fired in stable state; otherwise when the state returns to stable.
-        if self.signaling == SignalingState::Stable && !self.negotiation_needed {
-            self.negotiation_needed = true;
-            self.out.push_back(Output::Event(Event::NegotiationNeeded));
-        } else {
-            self.negotiation_needed = true;
+        if self.closed || self.signaling != SignalingState::Stable {
+            return;
         }
+        let needed = self.negotiation_needed_now();
+        if needed && !self.negotiation_needed {
+            self.out.push_back(Output::Event(Event::NegotiationNeeded));
+        }
+        self.negotiation_needed = needed;
+    }
+
+    /// W3C §4.7.3 "check if negotiation is needed".
+    fn negotiation_needed_now(&self) -> bool {
+        if self
+            .transceivers
+            .iter()
+            .any(|t| !t.stopped && t.mid.is_none())
+        {
+            return true;
+        }
+        if self.data_wanted && !self.lines.iter().any(|(_, l)| *l == Line::Data) {
+            return true;
+        }
+        let (Some(cl), Some(cr)) = (&self.current_local, &self.current_remote) else {
+            return !self.lines.is_empty();
+        };
+        for t in self.transceivers.iter().filter(|t| !t.stopped) {
+            let Some(mid) = t.mid.as_deref() else {
+                continue;
+            };
+            let (Some(lm), Some(rm)) = (cl.model.media_by_mid(mid), cr.model.media_by_mid(mid))
+            else {
+                return true;
+            };
+            let ours = cl.model.direction(lm);
+            let theirs = cr.model.direction(rm);
+            let changed = if cl.sdp_type == SdpType::Offer {
+                ours != t.direction && media::answer_direction(t.direction, theirs) != ours
+            } else {
+                ours != media::answer_direction(t.direction, theirs)
+            };
+            if changed {
+                return true;
+            }
+        }
+        false
     }
 
     // --- JSEP ------------------------------------------------------------------------
@@ -746,6 +791,13 @@ impl Rtc {
                 ))
             }
         }
+        if desc.sdp_type == SdpType::Offer && self.remote_ufrag_changed(&applied.model) {
+            // RFC 8839 §4.4.1.1.1: an answer to an ICE restart has new credentials too.
+            self.ice.restart(self.now, None);
+            self.local_candidates.clear();
+            self.gathering_started = false;
+            self.gathering = IceGatheringState::New;
+        }
         self.apply_remote_transport(&applied.model);
         match desc.sdp_type {
             SdpType::Offer => {
@@ -831,9 +883,6 @@ impl Rtc {
             }
         }
         self.set_signaling(SignalingState::Stable);
-        if self.negotiation_needed {
-            self.out.push_back(Output::Event(Event::NegotiationNeeded));
-        }
         Ok(())
     }
 
@@ -841,6 +890,13 @@ impl Rtc {
         if self.signaling != s {
             self.signaling = s;
             self.out.push_back(Output::Event(Event::SignalingState(s)));
+            if s == SignalingState::Stable {
+                // W3C §4.4.1.6: back in stable, the flag is updated and, if set, fires.
+                self.negotiation_needed = self.negotiation_needed_now();
+                if self.negotiation_needed {
+                    self.out.push_back(Output::Event(Event::NegotiationNeeded));
+                }
+            }
         }
     }
 
@@ -886,8 +942,19 @@ impl Rtc {
             }
             self.lines.push((mid.to_owned(), line));
         }
-        // new_transceiver flagged negotiation; an answer covers these lines.
-        self.negotiation_needed = false;
+    }
+
+    /// Whether a remote description's ICE ufrag differs from the one of the current remote
+    /// description: the remote restarts ICE (RFC 8445 §9).
+    fn remote_ufrag_changed(&self, model: &Sdp<'static>) -> bool {
+        let ufrag = |d: &Sdp<'static>| {
+            let m = d.media.iter().find(|m| m.port != 0)?;
+            d.ice_credentials(m).map(|c| c.ufrag.to_owned())
+        };
+        match self.current_remote.as_ref().and_then(|c| ufrag(&c.model)) {
+            Some(old) => ufrag(model).is_some_and(|new| new != old),
+            None => false,
+        }
     }
 
     /// ICE credentials and candidates of a remote description (RFC 8839 §5.4), the same for
@@ -939,8 +1006,12 @@ impl Rtc {
                     let codecs = codec::from_section(am);
                     let rejected = lm.port == 0 || rm.port == 0;
                     let tr = &mut self.transceivers[i];
+                    // W3C currentDirection: our answer's direction, or the reverse of
+                    // the remote answer's.
                     tr.current_direction = Some(if rejected {
                         Direction::Inactive
+                    } else if remote_is_answer {
+                        media::reverse(remote.direction(rm))
                     } else {
                         local.direction(lm)
                     });
@@ -1017,19 +1088,7 @@ impl Rtc {
             });
             self.maybe_start_dtls();
         }
-        if self.negotiation_needed {
-            // Something changed while the round was under way (W3C §4.7.3).
-            let pending = self
-                .transceivers
-                .iter()
-                .any(|t| t.mid.is_none() && !t.stopped)
-                || (self.data_wanted && !self.lines.iter().any(|(_, l)| *l == Line::Data));
-            self.negotiation_needed = false;
-            if pending {
-                self.negotiation_needed = true;
-                self.out.push_back(Output::Event(Event::NegotiationNeeded));
-            }
-        }
+        self.maybe_start_sctp();
         Ok(())
     }
 
@@ -1908,6 +1967,43 @@ impl Rtc {
         s.dtls = Some(d);
     }
 
+    /// The association starts once DTLS is up and a data section is negotiated (at the
+    /// first negotiation, or a later one that adds it).
+    fn maybe_start_sctp(&mut self) {
+        let now = self.now;
+        let data = self.lines.iter().any(|(_, l)| *l == Line::Data)
+            && self.current_remote.as_ref().is_some_and(|r| {
+                r.model
+                    .media
+                    .iter()
+                    .any(|m| m.kind == SdpKind::Application && m.port != 0)
+            });
+        let Some(s) = self.secure.as_mut() else {
+            return;
+        };
+        if !data || !s.connected || s.sctp.is_some() {
+            return;
+        }
+        let mut cfg = weft_sctp::Config::new(if s.role == DtlsRole::Client {
+            weft_sctp::Role::Client
+        } else {
+            weft_sctp::Role::Server
+        });
+        cfg.remote_port = self.remote_sctp_port;
+        cfg.max_message_size = self.config.max_message_size;
+        cfg.remote_max_message_size = self.remote_max_message_size;
+        cfg.receive_buffer = cfg.receive_buffer.max(self.config.max_message_size);
+        let mut a = Association::new(now, cfg);
+        for ch in self
+            .channels
+            .iter_mut()
+            .filter(|c| c.id.is_none() && !c.closed)
+        {
+            ch.id = a.open_channel(&ch.label, ch.options.clone()).ok();
+        }
+        s.sctp = Some(a);
+    }
+
     fn dtls_output(&mut self, o: weft_dtls_srtp::Output) {
         let now = self.now;
         match o {
@@ -1932,26 +2028,7 @@ impl Rtc {
                         }
                     }
                 }
-                if self.lines.iter().any(|(_, l)| *l == Line::Data) && s.sctp.is_none() {
-                    let mut cfg = weft_sctp::Config::new(if s.role == DtlsRole::Client {
-                        weft_sctp::Role::Client
-                    } else {
-                        weft_sctp::Role::Server
-                    });
-                    cfg.remote_port = self.remote_sctp_port;
-                    cfg.max_message_size = self.config.max_message_size;
-                    cfg.remote_max_message_size = self.remote_max_message_size;
-                    cfg.receive_buffer = cfg.receive_buffer.max(self.config.max_message_size);
-                    let mut a = Association::new(now, cfg);
-                    for ch in self
-                        .channels
-                        .iter_mut()
-                        .filter(|c| c.id.is_none() && !c.closed)
-                    {
-                        ch.id = a.open_channel(&ch.label, ch.options.clone()).ok();
-                    }
-                    s.sctp = Some(a);
-                }
+                self.maybe_start_sctp();
                 self.next_rtcp = Some(now + self.config.rtcp_interval);
                 self.out.push_back(Output::Event(Event::DtlsConnected {
                     cipher: format!("{:?}", c.cipher_suite),
