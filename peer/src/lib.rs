@@ -32,9 +32,11 @@ mod event;
 mod media;
 mod rtc;
 mod sdp_build;
+pub mod stats;
 
 pub use codec::{Codec, CodecName, MediaKind};
 pub use event::*;
+pub use stats::Stats;
 pub use rtc::{Input, MediaCounters, OfferOptions, Output, Rtc, RtcConfig, RtcError, Transmit};
 pub use weft_sctp::{ChannelInfo, ChannelOptions, ChannelState, MessageKind, Policy, Reliability};
 pub use weft_sdp::Direction;

@@ -107,6 +107,8 @@ pub(crate) struct Receiver {
     pub bytes: u64,
     pub frames: u64,
     pub keyframes: u64,
+    /// NACK packets sent for this source.
+    pub nacks_sent: u64,
 }
 
 impl Receiver {
@@ -138,6 +140,7 @@ impl Receiver {
             bytes: 0,
             frames: 0,
             keyframes: 0,
+            nacks_sent: 0,
         }
     }
 }
@@ -155,6 +158,13 @@ pub(crate) struct Sender {
     pub frames: u64,
     /// (RTP timestamp, when) of the last packet, for sender reports.
     pub last: Option<(u32, Instant)>,
+    /// RTCP feedback received: NACK, PLI and FIR packets; packets resent.
+    pub nacks: u64,
+    pub plis: u64,
+    pub firs: u64,
+    pub retransmitted: u64,
+    /// The peer's last report block on this source, and the round-trip time it gave.
+    pub remote_report: Option<(weft_rtp::rtcp::ReportBlock, Option<std::time::Duration>)>,
 }
 
 /// One transceiver (W3C `RTCRtpTransceiver`).
@@ -209,6 +219,11 @@ impl Transceiver {
                 bytes: 0,
                 frames: 0,
                 last: None,
+                nacks: 0,
+                plis: 0,
+                firs: 0,
+                retransmitted: 0,
+                remote_report: None,
             },
             remote_ssrcs: Vec::new(),
             remote_rtx: Vec::new(),

@@ -20,6 +20,7 @@ use crate::codec::{self, Codec, MediaKind};
 use crate::event::*;
 use crate::media::{self, Receiver, Transceiver, MID_URI};
 use crate::sdp_build::{self, RtpSection, TransportAttrs};
+use crate::stats::Stats;
 
 pub use weft_ice::Transmit;
 
@@ -160,6 +161,18 @@ struct Secure {
     srtp_tx: Option<SrtpContext>,
     srtp_rx: Option<SrtpContext>,
     sctp: Option<Association>,
+    /// What the handshake agreed on (cipher, SRTP profile, peer certificate).
+    info: Option<weft_dtls_srtp::Connected>,
+    closed: bool,
+}
+
+/// Datagram counters of the one transport.
+#[derive(Debug, Clone, Copy, Default)]
+struct Traffic {
+    packets_sent: u64,
+    bytes_sent: u64,
+    packets_received: u64,
+    bytes_received: u64,
 }
 
 /// A WebRTC peer connection as a sans-IO state machine (W3C `RTCPeerConnection` over one
@@ -218,6 +231,7 @@ pub struct Rtc {
     next_rtcp: Option<Instant>,
     last_pli: Vec<(u32, Instant)>,
     out: VecDeque<Output>,
+    traffic: Traffic,
     closed: bool,
 }
 
@@ -274,6 +288,7 @@ impl Rtc {
             next_rtcp: None,
             last_pli: Vec::new(),
             out: VecDeque::new(),
+            traffic: Traffic::default(),
             closed: false,
         }
     }
@@ -1063,7 +1078,7 @@ impl Rtc {
                 remote
                     .fingerprints(m)
                     .filter_map(|f| {
-                        format!("{} {}", f.hash.as_str(), hex_colon(&f.bytes))
+                        format!("{} {}", f.hash.as_str(), crate::stats::hex_colon(&f.bytes))
                             .parse()
                             .ok()
                     })
@@ -1085,6 +1100,8 @@ impl Rtc {
                 srtp_tx: None,
                 srtp_rx: None,
                 sctp: None,
+                info: None,
+                closed: false,
             });
             self.maybe_start_dtls();
         }
@@ -1421,6 +1438,185 @@ impl Rtc {
         })
     }
 
+    // --- stats -----------------------------------------------------------------------
+
+    /// W3C `getStats()`: the transport, candidate pairs and candidates, certificates, data
+    /// channels, and the RTP streams, each with a stable id.
+    pub fn stats(&self) -> Vec<Stats> {
+        use crate::stats::*;
+        const TRANSPORT: &str = "T01";
+        let mut out = Vec::new();
+        let cand_id = |remote: bool, c: &weft_ice::Candidate| {
+            format!("I{}{}", if remote { "R" } else { "L" }, c.addr)
+        };
+        let local_cert = format!("CF{}", hex_colon(&self.fingerprint.bytes));
+        out.push(Stats::Certificate(CertificateStats {
+            id: local_cert.clone(),
+            fingerprint: hex_colon(&self.fingerprint.bytes),
+            fingerprint_algorithm: self.fingerprint.alg.name().to_owned(),
+            base64_certificate: base64(self.config.certificate.der()),
+        }));
+        let info = self.secure.as_ref().and_then(|s| s.info.as_ref());
+        let remote_cert = info.map(|i| {
+            let id = format!("CF{}", hex_colon(&i.peer_fingerprint.bytes));
+            out.push(Stats::Certificate(CertificateStats {
+                id: id.clone(),
+                fingerprint: hex_colon(&i.peer_fingerprint.bytes),
+                fingerprint_algorithm: i.peer_fingerprint.alg.name().to_owned(),
+                base64_certificate: base64(&i.peer_certificate),
+            }));
+            id
+        });
+        let selected = self.ice.selected_pair();
+        let pair_id = |p: &weft_ice::PairInfo| format!("CP{}_{}", p.local.addr, p.remote.addr);
+        let mut seen: Vec<String> = Vec::new();
+        for p in self.ice.pairs() {
+            for (remote, c) in [(false, &p.local), (true, &p.remote)] {
+                let id = cand_id(remote, c);
+                if seen.contains(&id) {
+                    continue;
+                }
+                seen.push(id.clone());
+                out.push(Stats::Candidate(CandidateStats {
+                    id,
+                    remote,
+                    transport_id: TRANSPORT.into(),
+                    address: c.addr.ip().to_string(),
+                    port: c.addr.port(),
+                    protocol: "udp",
+                    candidate_type: c.kind.as_str(),
+                    priority: c.priority,
+                    foundation: c.foundation.clone(),
+                }));
+            }
+            out.push(Stats::CandidatePair(CandidatePairStats {
+                id: pair_id(&p),
+                transport_id: TRANSPORT.into(),
+                local_candidate_id: cand_id(false, &p.local),
+                remote_candidate_id: cand_id(true, &p.remote),
+                state: match p.state {
+                    weft_ice::PairState::Frozen => "frozen",
+                    weft_ice::PairState::Waiting => "waiting",
+                    weft_ice::PairState::InProgress => "in-progress",
+                    weft_ice::PairState::Succeeded => "succeeded",
+                    weft_ice::PairState::Failed => "failed",
+                },
+                nominated: p.nominated,
+                priority: p.priority,
+            }));
+        }
+        let dtls_state = match &self.secure {
+            None => "new",
+            Some(s) if s.failed => "failed",
+            Some(s) if s.closed || self.closed => "closed",
+            Some(s) if s.connected => "connected",
+            Some(s) if s.dtls.is_some() => "connecting",
+            Some(_) => "new",
+        };
+        out.push(Stats::Transport(TransportStats {
+            id: TRANSPORT.into(),
+            packets_sent: self.traffic.packets_sent,
+            packets_received: self.traffic.packets_received,
+            bytes_sent: self.traffic.bytes_sent,
+            bytes_received: self.traffic.bytes_received,
+            ice_role: match self.ice.role() {
+                IceRole::Controlling => "controlling",
+                IceRole::Controlled => "controlled",
+            },
+            ice_local_username_fragment: self.ice.local_credentials().ufrag.clone(),
+            ice_state: ice_state_name(self.ice_state),
+            dtls_state,
+            dtls_role: match self.secure.as_ref().map(|s| s.role) {
+                Some(DtlsRole::Client) => "client",
+                Some(DtlsRole::Server) => "server",
+                None => "unknown",
+            },
+            dtls_cipher: info.map(|i| format!("{:?}", i.cipher_suite)),
+            srtp_cipher: info.and_then(|i| i.srtp_profile).map(|p| format!("{p:?}")),
+            tls_version: info.map(|_| "FEFD".to_owned()),
+            selected_candidate_pair_id: selected.as_ref().map(pair_id),
+            local_certificate_id: local_cert,
+            remote_certificate_id: remote_cert,
+        }));
+        for ch in &self.channels {
+            let info = self.channel(ch.r);
+            let st = info.as_ref().map(|i| i.stats).unwrap_or_default();
+            out.push(Stats::DataChannel(DataChannelStats {
+                id: format!("D{}", ch.r.0),
+                label: ch.label.clone(),
+                protocol: ch.options.protocol.clone(),
+                data_channel_identifier: ch.id,
+                state: match info.map(|i| i.state) {
+                    Some(weft_sctp::ChannelState::Open) => "open",
+                    Some(weft_sctp::ChannelState::Closing) => "closing",
+                    Some(weft_sctp::ChannelState::Closed) => "closed",
+                    _ => "connecting",
+                },
+                messages_sent: st.messages_sent,
+                bytes_sent: st.bytes_sent,
+                messages_received: st.messages_received,
+                bytes_received: st.bytes_received,
+            }));
+        }
+        for t in &self.transceivers {
+            let kind = t.kind.as_str();
+            for r in &t.receivers {
+                out.push(Stats::InboundRtp(InboundRtpStats {
+                    id: format!("IT01{}{}", &kind[..1].to_uppercase(), r.ssrc),
+                    ssrc: r.ssrc,
+                    kind,
+                    mid: t.mid.clone(),
+                    transport_id: TRANSPORT.into(),
+                    mime_type: format!("{kind}/{}", r.codec.as_str()),
+                    packets_received: r.packets,
+                    bytes_received: r.bytes,
+                    packets_lost: i64::from(r.stats.cumulative_lost()),
+                    jitter: f64::from(r.stats.jitter())
+                        / t.codec(r.payload_type).map_or(90000.0, |c| f64::from(c.clock_rate)),
+                    frames_received: r.frames,
+                    key_frames_received: r.keyframes,
+                    nack_count: r.nacks_sent,
+                }));
+            }
+            if t.sender.packets > 0 {
+                let id = format!("OT01{}{}", &kind[..1].to_uppercase(), t.sender.ssrc);
+                let remote_id = t
+                    .sender
+                    .remote_report
+                    .map(|_| format!("RI{}{}", &kind[..1].to_uppercase(), t.sender.ssrc));
+                out.push(Stats::OutboundRtp(OutboundRtpStats {
+                    id: id.clone(),
+                    ssrc: t.sender.ssrc,
+                    kind,
+                    mid: t.mid.clone(),
+                    transport_id: TRANSPORT.into(),
+                    packets_sent: t.sender.packets,
+                    bytes_sent: t.sender.bytes,
+                    frames_sent: t.sender.frames,
+                    retransmitted_packets_sent: t.sender.retransmitted,
+                    nack_count: t.sender.nacks,
+                    pli_count: t.sender.plis,
+                    fir_count: t.sender.firs,
+                    remote_id: remote_id.clone(),
+                }));
+                if let (Some((b, rtt)), Some(rid)) = (t.sender.remote_report, remote_id) {
+                    let clock = t.codecs.first().map_or(90000.0, |c| f64::from(c.clock_rate));
+                    out.push(Stats::RemoteInboundRtp(RemoteInboundRtpStats {
+                        id: rid,
+                        ssrc: t.sender.ssrc,
+                        kind,
+                        local_id: id,
+                        packets_lost: i64::from(b.cumulative_lost),
+                        fraction_lost: f64::from(b.fraction_lost) / 256.0,
+                        jitter: f64::from(b.jitter) / clock,
+                        round_trip_time: rtt.map(|d| d.as_secs_f64()),
+                    }));
+                }
+            }
+        }
+        out
+    }
+
     // --- close -----------------------------------------------------------------------
 
     /// W3C `close()`: SCTP shutdown and DTLS close_notify go out, ICE stops; state
@@ -1466,6 +1662,8 @@ impl Rtc {
         if self.closed {
             return;
         }
+        self.traffic.packets_received += 1;
+        self.traffic.bytes_received += bytes.len() as u64;
         let payload = match self.ice.handle_receive(now, local, src, bytes) {
             Received::Data { payload, .. } => payload.to_vec(),
             Received::Handled | Received::Dropped(_) => {
@@ -1608,6 +1806,7 @@ impl Rtc {
             if let Some(n) = rec.nack.as_mut() {
                 let mut out = Vec::new();
                 if n.write_nack(now, tr.sender.ssrc, rec.ssrc, &mut out) {
+                    rec.nacks_sent += 1;
                     nacks.push(out);
                 }
             }
@@ -1684,22 +1883,43 @@ impl Rtc {
         buf.truncate(len);
         let mut keyframe = Vec::new();
         let mut resend: Vec<Vec<u8>> = Vec::new();
+        let mut blocks = Vec::new();
+        // RFC 3550 §6.4.1: RTT = A - LSR - DLSR, in the middle 32 bits of NTP time.
+        let arrival = (ntp_from(self.start, now) >> 16) as u32;
         for p in rtcp::parse_compound(&buf) {
             let Ok(p) = p else { break };
             match p {
-                RtcpPacket::Pli { media, .. } => keyframe.push(media),
-                RtcpPacket::Fir { entries, .. } => {
-                    keyframe.extend(entries.iter().map(|e| e.ssrc));
+                RtcpPacket::Pli { media, .. } => {
+                    keyframe.push(media);
+                    self.count_feedback(media, |s| s.plis += 1);
                 }
-                RtcpPacket::SenderReport { ssrc, ntp, .. } => {
+                RtcpPacket::Fir { entries, .. } => {
+                    for e in entries.iter() {
+                        keyframe.push(e.ssrc);
+                        self.count_feedback(e.ssrc, |s| s.firs += 1);
+                    }
+                }
+                RtcpPacket::Nack { media, .. } => self.count_feedback(media, |s| s.nacks += 1),
+                RtcpPacket::SenderReport {
+                    ssrc, ntp, reports, ..
+                } => {
                     for t in &mut self.transceivers {
                         for r in t.receivers.iter_mut().filter(|r| r.ssrc == ssrc) {
                             r.stats.on_sender_report(ntp, now);
                         }
                     }
+                    blocks.extend(reports.iter());
                 }
+                RtcpPacket::ReceiverReport { reports, .. } => blocks.extend(reports.iter()),
                 _ => {}
             }
+        }
+        for b in blocks {
+            let rtt = (b.lsr != 0).then(|| {
+                let ticks = arrival.wrapping_sub(b.lsr).wrapping_sub(b.dlsr);
+                Duration::from_secs_f64(f64::from(ticks) / 65536.0)
+            });
+            self.count_feedback(b.ssrc, |s| s.remote_report = Some((b, rtt)));
         }
         for (i, t) in self.transceivers.iter_mut().enumerate() {
             if keyframe.contains(&t.sender.ssrc) {
@@ -1731,15 +1951,25 @@ impl Rtc {
                             weft_rtp::rtx::write_rtx(&p, rtx_pt, t.sender.rtx_ssrc, seq, &mut out)
                         {
                             out.truncate(n);
+                            t.sender.retransmitted += 1;
                             resend.push(out);
                         }
                     }
-                    _ => resend.push(o),
+                    _ => {
+                        t.sender.retransmitted += 1;
+                        resend.push(o);
+                    }
                 }
             }
         }
         for r in resend {
             self.send_srtp(r);
+        }
+    }
+
+    fn count_feedback(&mut self, ssrc: u32, f: impl FnOnce(&mut media::Sender)) {
+        if let Some(t) = self.transceivers.iter_mut().find(|t| t.sender.ssrc == ssrc) {
+            f(&mut t.sender);
         }
     }
 
@@ -1865,7 +2095,11 @@ impl Rtc {
             while let Some(o) = self.ice.poll_output() {
                 progress = true;
                 match o {
-                    weft_ice::Output::Transmit(t) => self.out.push_back(Output::Transmit(t)),
+                    weft_ice::Output::Transmit(t) => {
+                        self.traffic.packets_sent += 1;
+                        self.traffic.bytes_sent += t.bytes.len() as u64;
+                        self.out.push_back(Output::Transmit(t));
+                    }
                     weft_ice::Output::Event(e) => self.ice_event(e),
                 }
             }
@@ -2015,6 +2249,7 @@ impl Rtc {
                     return;
                 };
                 s.connected = true;
+                s.info = Some(c.clone());
                 if let (Some(p), Some(d)) = (c.srtp_profile, s.dtls.as_ref()) {
                     // RFC 5764 §4.2: the SRTP master keys come from the DTLS exporter.
                     let material =
@@ -2046,6 +2281,9 @@ impl Rtc {
                 }
             }
             weft_dtls_srtp::Output::Closed => {
+                if let Some(s) = self.secure.as_mut() {
+                    s.closed = true;
+                }
                 // The peer closed DTLS (close_notify, RFC 5246 §7.2.1): the association
                 // has no transport left, so every channel closes now.
                 if let Some(s) = self.secure.as_mut() {
@@ -2194,6 +2432,18 @@ impl Transceiver {
     }
 }
 
+fn ice_state_name(s: IceConnectionState) -> &'static str {
+    match s {
+        IceConnectionState::New => "new",
+        IceConnectionState::Checking => "checking",
+        IceConnectionState::Connected => "connected",
+        IceConnectionState::Completed => "completed",
+        IceConnectionState::Failed => "failed",
+        IceConnectionState::Disconnected => "disconnected",
+        IceConnectionState::Closed => "closed",
+    }
+}
+
 fn text(a: &Applied) -> SessionDescription {
     SessionDescription {
         sdp_type: a.sdp_type,
@@ -2222,17 +2472,6 @@ fn validate(model: &Sdp<'static>) -> Result<(), RtcError> {
         return Err(RtcError::InvalidDescription("no a=fingerprint".into()));
     }
     Ok(())
-}
-
-fn hex_colon(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 3);
-    for (i, x) in b.iter().enumerate() {
-        if i > 0 {
-            s.push(':');
-        }
-        s.push_str(&format!("{x:02X}"));
-    }
-    s
 }
 
 /// An NTP-format timestamp (RFC 3550 §4) for `at`. The core has no wall clock, so the

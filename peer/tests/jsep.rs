@@ -521,7 +521,11 @@ fn dtls_roles_follow_setup() {
             && s.a.events.contains(&Event::ChannelOpen(ch))));
         // RFC 8832 §6: the DTLS client takes even stream ids.
         let id = s.a.rtc.channel(ch).unwrap().id;
-        assert_eq!(id.is_multiple_of(2), offered == "active", "{offered}: id {id}");
+        assert_eq!(
+            id.is_multiple_of(2),
+            offered == "active",
+            "{offered}: id {id}"
+        );
     }
 }
 

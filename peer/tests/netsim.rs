@@ -178,6 +178,7 @@ fn media_both_ways(link: LinkConfig, seed: u64) -> (usize, usize, usize, usize) 
         s.flush();
     }
     s.run_until(Duration::from_secs(2), |_| false);
+    check_stats(&s.a.rtc, link_delay_ms(&s));
     let vb = frames(&s.b.events, b_video);
     let va = frames(&s.a.events, a_video);
     for f in vb.iter().chain(&va) {
@@ -191,6 +192,65 @@ fn media_both_ways(link: LinkConfig, seed: u64) -> (usize, usize, usize, usize) 
         frames(&s.a.events, a_audio).len(),
         frames(&s.b.events, b_audio).len(),
     )
+}
+
+fn link_delay_ms(_s: &Sim) -> u64 {
+    20
+}
+
+/// getStats: every id a report refers to exists; the RTP streams count what went; the
+/// peer's receiver reports give a round-trip time near the simulated one (2 x 20 ms).
+fn check_stats(rtc: &weft_peer::Rtc, one_way_ms: u64) {
+    use weft_peer::Stats;
+    let stats = rtc.stats();
+    let ids: Vec<&str> = stats.iter().map(|s| s.id()).collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), ids.len(), "ids are unique: {ids:?}");
+    let transport = stats
+        .iter()
+        .find_map(|s| match s {
+            Stats::Transport(t) => Some(t),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(transport.dtls_state, "connected");
+    assert!(transport.bytes_sent > 0 && transport.bytes_received > 0);
+    let pair = transport.selected_candidate_pair_id.as_deref().unwrap();
+    let Some(Stats::CandidatePair(p)) = stats.iter().find(|s| s.id() == pair) else {
+        panic!("no pair {pair}");
+    };
+    assert!(p.nominated);
+    assert!(ids.contains(&p.local_candidate_id.as_str()));
+    assert!(ids.contains(&p.remote_candidate_id.as_str()));
+    assert!(ids.contains(&transport.local_certificate_id.as_str()));
+    assert!(ids.contains(&transport.remote_certificate_id.as_deref().unwrap()));
+    let inbound: Vec<_> = stats
+        .iter()
+        .filter_map(|s| match s {
+            Stats::InboundRtp(i) => Some(i),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(inbound.len(), 2);
+    assert!(inbound.iter().all(|i| i.packets_received > 0 && i.frames_received > 0));
+    let mut rtts = 0;
+    for s in &stats {
+        if let Stats::OutboundRtp(o) = s {
+            assert!(o.packets_sent > 0);
+            let rid = o.remote_id.as_deref().expect("the peer reported on our stream");
+            let Some(Stats::RemoteInboundRtp(r)) = stats.iter().find(|s| s.id() == rid) else {
+                panic!("no {rid}");
+            };
+            if let Some(rtt) = r.round_trip_time {
+                let expect = 2.0 * one_way_ms as f64 / 1000.0;
+                assert!(rtt >= expect * 0.9 && rtt < expect + 0.1, "rtt {rtt}");
+                rtts += 1;
+            }
+        }
+    }
+    assert!(rtts > 0);
 }
 
 #[test]
