@@ -29,6 +29,8 @@
 
 pub mod codec;
 mod event;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod media;
 mod rtc;
 mod sdp_build;
