@@ -1572,7 +1572,8 @@ impl Rtc {
                     bytes_received: r.bytes,
                     packets_lost: i64::from(r.stats.cumulative_lost()),
                     jitter: f64::from(r.stats.jitter())
-                        / t.codec(r.payload_type).map_or(90000.0, |c| f64::from(c.clock_rate)),
+                        / t.codec(r.payload_type)
+                            .map_or(90000.0, |c| f64::from(c.clock_rate)),
                     frames_received: r.frames,
                     key_frames_received: r.keyframes,
                     nack_count: r.nacks_sent,
@@ -1600,7 +1601,10 @@ impl Rtc {
                     remote_id: remote_id.clone(),
                 }));
                 if let (Some((b, rtt)), Some(rid)) = (t.sender.remote_report, remote_id) {
-                    let clock = t.codecs.first().map_or(90000.0, |c| f64::from(c.clock_rate));
+                    let clock = t
+                        .codecs
+                        .first()
+                        .map_or(90000.0, |c| f64::from(c.clock_rate));
                     out.push(Stats::RemoteInboundRtp(RemoteInboundRtpStats {
                         id: rid,
                         ssrc: t.sender.ssrc,

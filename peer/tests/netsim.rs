@@ -234,12 +234,17 @@ fn check_stats(rtc: &weft_peer::Rtc, one_way_ms: u64) {
         })
         .collect();
     assert_eq!(inbound.len(), 2);
-    assert!(inbound.iter().all(|i| i.packets_received > 0 && i.frames_received > 0));
+    assert!(inbound
+        .iter()
+        .all(|i| i.packets_received > 0 && i.frames_received > 0));
     let mut rtts = 0;
     for s in &stats {
         if let Stats::OutboundRtp(o) = s {
             assert!(o.packets_sent > 0);
-            let rid = o.remote_id.as_deref().expect("the peer reported on our stream");
+            let rid = o
+                .remote_id
+                .as_deref()
+                .expect("the peer reported on our stream");
             let Some(Stats::RemoteInboundRtp(r)) = stats.iter().find(|s| s.id() == rid) else {
                 panic!("no {rid}");
             };
