@@ -32,6 +32,7 @@ mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 mod media;
+pub mod mux;
 mod rtc;
 mod sdp_build;
 pub mod stats;
