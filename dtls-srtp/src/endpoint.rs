@@ -82,6 +82,17 @@ impl SrtpProfile {
         })
     }
 
+    /// The IANA "DTLS-SRTP Protection Profiles" name (RFC 5764 §4.1.2, RFC 7714 §14.2), as
+    /// W3C `srtpCipher` reports it.
+    pub fn iana_name(self) -> &'static str {
+        match self {
+            SrtpProfile::Aes128CmSha1_80 => "SRTP_AES128_CM_HMAC_SHA1_80",
+            SrtpProfile::Aes128CmSha1_32 => "SRTP_AES128_CM_HMAC_SHA1_32",
+            SrtpProfile::AeadAes128Gcm => "SRTP_AEAD_AES_128_GCM",
+            SrtpProfile::AeadAes256Gcm => "SRTP_AEAD_AES_256_GCM",
+        }
+    }
+
     /// Bytes of keying material to export: 2 × (key + salt) (RFC 5764 §4.2, RFC 7714 §12).
     pub fn keying_material_len(self) -> usize {
         match self {

@@ -1531,8 +1531,10 @@ impl Rtc {
                 Some(DtlsRole::Server) => "server",
                 None => "unknown",
             },
-            dtls_cipher: info.map(|i| format!("{:?}", i.cipher_suite)),
-            srtp_cipher: info.and_then(|i| i.srtp_profile).map(|p| format!("{p:?}")),
+            dtls_cipher: info.map(|i| i.cipher_suite.iana_name().to_owned()),
+            srtp_cipher: info
+                .and_then(|i| i.srtp_profile)
+                .map(|p| p.iana_name().to_owned()),
             tls_version: info.map(|_| "FEFD".to_owned()),
             selected_candidate_pair_id: selected.as_ref().map(pair_id),
             local_certificate_id: local_cert,
@@ -2270,8 +2272,8 @@ impl Rtc {
                 self.maybe_start_sctp();
                 self.next_rtcp = Some(now + self.config.rtcp_interval);
                 self.out.push_back(Output::Event(Event::DtlsConnected {
-                    cipher: format!("{:?}", c.cipher_suite),
-                    srtp_profile: c.srtp_profile.map(|p| format!("{p:?}")),
+                    cipher: c.cipher_suite.iana_name().to_owned(),
+                    srtp_profile: c.srtp_profile.map(|p| p.iana_name().to_owned()),
                 }));
             }
             weft_dtls_srtp::Output::Data(d) => {

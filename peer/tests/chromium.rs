@@ -29,6 +29,8 @@ struct WeftReport {
     video: MediaCounters,
     audio: MediaCounters,
     keyframe_requests: usize,
+    dtls_cipher: Option<String>,
+    srtp_cipher: Option<String>,
 }
 
 struct Weft {
@@ -136,6 +138,12 @@ impl Weft {
             }
             self.drain();
         }
+        for s in self.rtc.stats() {
+            if let weft_peer::Stats::Transport(t) = s {
+                self.report.dtls_cipher = t.dtls_cipher;
+                self.report.srtp_cipher = t.srtp_cipher;
+            }
+        }
         if let Some(v) = self.video {
             self.report.video = self.rtc.media_counters(v).unwrap();
         }
@@ -160,6 +168,17 @@ fn check(run: &BrowserRun, weft: &WeftReport) {
     assert!(weft.video.keyframes_received > 0, "{weft:?}");
     assert!(weft.audio.frames_received > 0, "{weft:?}");
     assert!(weft.echoed >= 1000, "{weft:?}");
+    // Both ends agree on what DTLS negotiated (W3C transport stats on each side).
+    assert_eq!(
+        j["transport"]["dtlsCipher"].as_str(),
+        weft.dtls_cipher.as_deref(),
+        "{j}"
+    );
+    assert_eq!(
+        j["transport"]["srtpCipher"].as_str(),
+        weft.srtp_cipher.as_deref(),
+        "{j}"
+    );
 }
 
 /// Chromium offers (data channel + camera + microphone); weft answers, adding its own

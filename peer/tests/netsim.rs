@@ -216,6 +216,14 @@ fn check_stats(rtc: &weft_peer::Rtc, one_way_ms: u64) {
         })
         .unwrap();
     assert_eq!(transport.dtls_state, "connected");
+    assert_eq!(
+        transport.dtls_cipher.as_deref(),
+        Some("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+    );
+    assert_eq!(
+        transport.srtp_cipher.as_deref(),
+        Some("SRTP_AEAD_AES_128_GCM")
+    );
     assert!(transport.bytes_sent > 0 && transport.bytes_received > 0);
     let pair = transport.selected_candidate_pair_id.as_deref().unwrap();
     let Some(Stats::CandidatePair(p)) = stats.iter().find(|s| s.id() == pair) else {

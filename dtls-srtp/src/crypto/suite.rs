@@ -66,6 +66,22 @@ impl CipherSuite {
         }
     }
 
+    /// The IANA registry name (what W3C `dtlsCipher` reports).
+    pub fn iana_name(self) -> &'static str {
+        match self {
+            CipherSuite::EcdheEcdsaAes128GcmSha256 => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            CipherSuite::EcdheEcdsaAes256GcmSha384 => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            CipherSuite::EcdheEcdsaChacha20Poly1305Sha256 => {
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"
+            }
+            CipherSuite::EcdheRsaAes128GcmSha256 => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            CipherSuite::EcdheRsaAes256GcmSha384 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            CipherSuite::EcdheRsaChacha20Poly1305Sha256 => {
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"
+            }
+        }
+    }
+
     /// The PRF and transcript hash (RFC 5289 §3.2, RFC 7905 §2).
     pub fn hash(self) -> HashAlg {
         match self {
