@@ -1265,6 +1265,29 @@ impl Rtc {
             .map_or(0, |a| a.buffered_amount(id))
     }
 
+    /// W3C `bufferedAmountLowThreshold`: [`Event::BufferedAmountLow`] fires when the
+    /// channel's buffered amount falls to it.
+    pub fn set_buffered_amount_low_threshold(
+        &mut self,
+        r: ChannelRef,
+        threshold: usize,
+    ) -> Result<(), RtcError> {
+        let id = self
+            .channels
+            .iter()
+            .find(|c| c.r == r)
+            .ok_or(RtcError::Unknown)?
+            .id
+            .ok_or(RtcError::InvalidState("channel not open"))?;
+        let sctp = self
+            .secure
+            .as_mut()
+            .and_then(|s| s.sctp.as_mut())
+            .ok_or(RtcError::InvalidState("channel not open"))?;
+        sctp.set_buffered_amount_low_threshold(id, threshold)
+            .map_err(RtcError::Channel)
+    }
+
     /// Closes a channel (RFC 8831 §6.7: its stream is reset).
     pub fn close_channel(&mut self, r: ChannelRef) -> Result<(), RtcError> {
         let ch = self

@@ -555,3 +555,43 @@ fn hostile_descriptions_are_typed_errors() {
     assert_eq!(r.signaling_state(), SignalingState::Stable);
     assert!(r.create_answer().is_err());
 }
+
+/// The DTLS peer certificate must match the signalled `a=fingerprint` (RFC 8827 §6.5,
+/// RFC 8122 §5): a forged fingerprint in the answer fails the connection.
+#[test]
+fn a_wrong_fingerprint_fails_the_connection() {
+    let mut s = Sim::new(17, link());
+    s.a.rtc
+        .create_data_channel("x", ChannelOptions::default())
+        .unwrap();
+    let offer = s.a.rtc.create_offer(OfferOptions::default()).unwrap();
+    s.a.rtc.set_local_description(offer).unwrap();
+    s.b.rtc
+        .set_remote_description(s.a.rtc.local_description().unwrap())
+        .unwrap();
+    let answer = s.b.rtc.create_answer().unwrap();
+    s.b.rtc.set_local_description(answer).unwrap();
+    let real = s.b.rtc.fingerprint().to_string();
+    let other = sim::certificate()
+        .fingerprint(weft_dtls_srtp::cert::FingerprintAlg::Sha256)
+        .to_string();
+    let forged =
+        s.b.rtc
+            .local_description()
+            .unwrap()
+            .sdp
+            .replace(&real, &other);
+    assert_ne!(forged, s.b.rtc.local_description().unwrap().sdp);
+    s.a.rtc
+        .set_remote_description(SessionDescription::answer(forged))
+        .unwrap();
+    s.flush();
+    assert!(
+        s.run_until(Duration::from_secs(10), |s| s.a.rtc.connection_state()
+            == PeerConnectionState::Failed)
+    );
+    assert!(!s
+        .a
+        .events
+        .contains(&Event::ConnectionState(PeerConnectionState::Connected)));
+}
