@@ -323,3 +323,50 @@ fn data_channel_with_ten_percent_loss() {
         IceConnectionState::Connected | IceConnectionState::Completed
     ));
 }
+
+/// W3C connection states on a path that dies: `disconnected` once consent checks go
+/// unanswered (RFC 7675), `connected` again when the path comes back, `failed` once
+/// consent expires (30 s).
+#[test]
+fn lost_path_disconnects_recovers_and_fails() {
+    let mut s = Sim::new(5, LinkConfig::with_delay(Duration::from_millis(10)));
+    s.a.rtc
+        .create_data_channel("c", ChannelOptions::default())
+        .unwrap();
+    s.negotiate();
+    assert!(s.run_until(Duration::from_secs(10), |s| connected(s)));
+    let host_b = weft_netsim::HostId(1);
+    s.net.set_link(host_b, LinkConfig::down());
+    assert!(
+        s.run_until(Duration::from_secs(10), |s| s.a.rtc.connection_state()
+            == PeerConnectionState::Disconnected)
+    );
+    s.net
+        .set_link(host_b, LinkConfig::with_delay(Duration::from_millis(10)));
+    assert!(s.run_until(Duration::from_secs(10), |s| connected(s)));
+    s.net.set_link(host_b, LinkConfig::down());
+    assert!(
+        s.run_until(Duration::from_secs(40), |s| s.a.rtc.connection_state()
+            == PeerConnectionState::Failed)
+    );
+    let states: Vec<_> =
+        s.a.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::ConnectionState(x) => Some(*x),
+                _ => None,
+            })
+            .collect();
+    use PeerConnectionState::*;
+    assert_eq!(
+        states,
+        [
+            Connecting,
+            Connected,
+            Disconnected,
+            Connected,
+            Disconnected,
+            Failed
+        ]
+    );
+}
