@@ -28,6 +28,8 @@
 #![warn(missing_docs)]
 
 pub mod codec;
+#[cfg(feature = "tokio")]
+mod driver;
 mod event;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
@@ -38,6 +40,8 @@ mod sdp_build;
 pub mod stats;
 
 pub use codec::{Codec, CodecName, MediaKind};
+#[cfg(feature = "tokio")]
+pub use driver::{DataChannel, DataChannelMessage, PeerConfig, PeerConnection, PeerEvent};
 pub use event::*;
 pub use stats::Stats;
 pub use rtc::{Input, MediaCounters, OfferOptions, Output, Rtc, RtcConfig, RtcError, Transmit};

@@ -1,0 +1,299 @@
+//! The task that owns an [`Rtc`] and its sockets: datagrams, timers and commands in, the
+//! core's transmits out to the sockets and its events out to the streams.
+
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::Poll;
+use std::time::Instant;
+
+use tokio::io::ReadBuf;
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot, watch, Mutex};
+
+use super::channel::{DataChannel, DataChannelMessage};
+use super::PeerEvent;
+use crate::{
+    ChannelRef, ChannelState, Event, IceGatheringState, Input, Output, PeerConnectionState, Rtc,
+    RtcError, Transmit,
+};
+
+/// The one place the driver reads the clock: the driver is the I/O layer that feeds time
+/// into the sans-IO core (ARCHITECTURE.md).
+#[allow(clippy::disallowed_methods)]
+pub(crate) fn now() -> Instant {
+    Instant::now()
+}
+
+/// Work for the task, sent by the handles.
+pub(crate) enum Command {
+    /// Run a closure on the task's state (every API call: the closure answers through the
+    /// oneshot it captured).
+    Call(Box<dyn FnOnce(&mut Core) + Send>),
+    /// `close()`: close the core, flush, release the sockets, then answer.
+    Close(oneshot::Sender<()>),
+}
+
+/// What the task routes a channel's events to.
+struct ChannelSlot {
+    msgs: Option<mpsc::UnboundedSender<DataChannelMessage>>,
+    state: watch::Sender<ChannelState>,
+}
+
+/// The task's state; API closures get `&mut Core`.
+pub(crate) struct Core {
+    pub(crate) rtc: Rtc,
+    sockets: Vec<(SocketAddr, UdpSocket)>,
+    events: mpsc::UnboundedSender<PeerEvent>,
+    state: watch::Sender<PeerConnectionState>,
+    gathering: watch::Sender<IceGatheringState>,
+    channels: HashMap<ChannelRef, ChannelSlot>,
+    cmd: mpsc::WeakSender<Command>,
+    outbox: Vec<Transmit>,
+}
+
+impl Core {
+    pub(crate) fn new(
+        rtc: Rtc,
+        sockets: Vec<(SocketAddr, UdpSocket)>,
+        events: mpsc::UnboundedSender<PeerEvent>,
+        state: watch::Sender<PeerConnectionState>,
+        gathering: watch::Sender<IceGatheringState>,
+        cmd: mpsc::WeakSender<Command>,
+    ) -> Core {
+        Core {
+            rtc,
+            sockets,
+            events,
+            state,
+            gathering,
+            channels: HashMap::new(),
+            cmd,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// A handle for a channel of the core, with its slot.
+    pub(crate) fn channel_handle(&mut self, r: ChannelRef) -> DataChannel {
+        let label = self.rtc.channel(r).map(|i| i.label).unwrap_or_default();
+        let (msg_tx, msg_rx) = mpsc::unbounded_channel();
+        let (state_tx, state_rx) = watch::channel(ChannelState::Connecting);
+        self.channels.insert(
+            r,
+            ChannelSlot {
+                msgs: Some(msg_tx),
+                state: state_tx,
+            },
+        );
+        DataChannel {
+            r,
+            label,
+            cmd: self.cmd.clone(),
+            msgs: Mutex::new(msg_rx),
+            state: state_rx,
+        }
+    }
+
+    /// `createDataChannel` on the core, and its handle.
+    pub(crate) fn create_data_channel(
+        &mut self,
+        label: &str,
+        options: crate::ChannelOptions,
+    ) -> Result<DataChannel, RtcError> {
+        let r = self.rtc.create_data_channel(label, options)?;
+        Ok(self.channel_handle(r))
+    }
+
+    /// Closes a channel: the core resets the stream and reports no close for a channel
+    /// closed locally, so the slot is closed here.
+    pub(crate) fn close_channel(&mut self, r: ChannelRef) -> Result<(), RtcError> {
+        self.rtc.close_channel(r)?;
+        self.channel_closed(r);
+        Ok(())
+    }
+
+    fn channel_closed(&mut self, r: ChannelRef) {
+        if let Some(slot) = self.channels.remove(&r) {
+            slot.state.send_replace(ChannelState::Closed);
+        }
+    }
+
+    /// Routes one event of the core.
+    fn route(&mut self, e: Event) {
+        let pe = match e {
+            Event::ChannelMessage {
+                channel,
+                kind,
+                data,
+            } => {
+                if let Some(tx) = self.channels.get(&channel).and_then(|s| s.msgs.as_ref()) {
+                    let _ = tx.send(DataChannelMessage { kind, data });
+                }
+                return;
+            }
+            Event::ChannelOpen(r) => {
+                if let Some(slot) = self.channels.get(&r) {
+                    slot.state.send_replace(ChannelState::Open);
+                }
+                return;
+            }
+            Event::ChannelClosed(r) => {
+                self.channel_closed(r);
+                return;
+            }
+            Event::BufferedAmountLow(_) => return,
+            Event::DataChannel(r) => {
+                let dc = self.channel_handle(r);
+                PeerEvent::DataChannel(dc)
+            }
+            Event::SignalingState(s) => PeerEvent::SignalingState(s),
+            Event::IceGatheringState(s) => {
+                self.gathering.send_replace(s);
+                PeerEvent::IceGatheringState(s)
+            }
+            Event::IceConnectionState(s) => PeerEvent::IceConnectionState(s),
+            Event::ConnectionState(s) => {
+                self.state.send_replace(s);
+                PeerEvent::ConnectionState(s)
+            }
+            Event::IceCandidate(c) => PeerEvent::IceCandidate(c),
+            Event::NegotiationNeeded => PeerEvent::NegotiationNeeded,
+            Event::Track {
+                transceiver,
+                mid,
+                kind,
+            } => PeerEvent::Track {
+                transceiver,
+                mid,
+                kind,
+            },
+            Event::Frame { transceiver, frame } => PeerEvent::Frame { transceiver, frame },
+            Event::KeyframeRequest { transceiver } => PeerEvent::KeyframeRequest { transceiver },
+            other => PeerEvent::Other(other),
+        };
+        // Nobody listening is fine: the events are dropped.
+        let _ = self.events.send(pe);
+    }
+
+    /// Drains the core: events routed now, datagrams queued for [`flush`](Self::flush).
+    /// API closures call it before they answer, so that a caller sees the state changes
+    /// its call caused (the gathering state after `set_local_description`, ...).
+    pub(crate) fn drain(&mut self) {
+        while let Some(o) = self.rtc.poll_output() {
+            match o {
+                Output::Transmit(t) => self.outbox.push(t),
+                Output::Event(e) => self.route(e),
+            }
+        }
+    }
+
+    /// Drains the core and sends the datagrams.
+    async fn flush(&mut self) {
+        self.drain();
+        for t in std::mem::take(&mut self.outbox) {
+            let sock = self
+                .sockets
+                .iter()
+                .find(|(a, _)| *a == t.src)
+                .or(self.sockets.first());
+            if let Some((_, s)) = sock {
+                // UDP is lossy anyway: a failed send is a lost datagram.
+                let _ = s.send_to(&t.bytes, t.dst).await;
+            }
+        }
+    }
+
+    /// Closes the core and sends what it says last (SCTP SHUTDOWN/ABORT, DTLS
+    /// close_notify); every channel handle sees its channel closed.
+    async fn shut(&mut self) {
+        self.rtc.close();
+        self.flush().await;
+        let open: Vec<ChannelRef> = self.channels.keys().copied().collect();
+        for r in open {
+            self.channel_closed(r);
+        }
+        self.state.send_replace(PeerConnectionState::Closed);
+    }
+}
+
+/// Receives one datagram on whichever socket has one: (socket index, result).
+async fn recv_any(
+    sockets: &[(SocketAddr, UdpSocket)],
+    buf: &mut [u8],
+) -> (usize, io::Result<(usize, SocketAddr)>) {
+    poll_fn(|cx| {
+        for (i, (_, s)) in sockets.iter().enumerate() {
+            let mut rb = ReadBuf::new(buf);
+            match s.poll_recv_from(cx, &mut rb) {
+                Poll::Ready(Ok(src)) => return Poll::Ready((i, Ok((rb.filled().len(), src)))),
+                Poll::Ready(Err(e)) => return Poll::Ready((i, Err(e))),
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+enum Wake {
+    Command(Option<Command>),
+    Datagram(usize, io::Result<(usize, SocketAddr)>),
+    Timer,
+}
+
+/// The task: runs until `close()` or until every strong command sender (the
+/// `PeerConnection`) is gone; then the core is closed politely and the sockets dropped.
+pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
+    let mut buf = vec![0u8; 65536];
+    let mut close_reply = None;
+    loop {
+        core.flush().await;
+        let deadline = core.rtc.poll_timeout();
+        let wake = {
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                c = commands.recv() => Wake::Command(c),
+                () = sleep => Wake::Timer,
+                (i, r) = recv_any(&core.sockets, &mut buf) => Wake::Datagram(i, r),
+            }
+        };
+        match wake {
+            Wake::Command(Some(Command::Call(f))) => f(&mut core),
+            Wake::Command(Some(Command::Close(reply))) => {
+                close_reply = Some(reply);
+                break;
+            }
+            // Every PeerConnection handle is gone.
+            Wake::Command(None) => break,
+            Wake::Timer => {
+                // tokio's timer fires at or after the deadline; never hand the core a time
+                // before the one it asked for.
+                let t = deadline.map_or_else(now, |d| now().max(d));
+                core.rtc.handle_timeout(t);
+            }
+            Wake::Datagram(i, Ok((n, src))) => {
+                if let (Some((local, _)), Some(bytes)) = (core.sockets.get(i), buf.get(..n)) {
+                    let local = *local;
+                    core.rtc
+                        .handle_input(now(), Input::Receive { local, src, bytes });
+                }
+            }
+            // An ICMP error reported on the socket (port unreachable ...): ICE's consent
+            // checks find a dead path; nothing to do here.
+            Wake::Datagram(_, Err(_)) => {}
+        }
+    }
+    core.shut().await;
+    // Release the sockets (and the core) before `close()` returns.
+    drop(core);
+    drop(commands);
+    if let Some(reply) = close_reply {
+        let _ = reply.send(());
+    }
+}

@@ -1,0 +1,370 @@
+//! The tokio driver over real loopback UDP: two `PeerConnection`s in one process,
+//! non-trickle negotiation, a data channel echo, audio and video both ways, close seen by
+//! the other side, and a leak check over 200 connect/close cycles.
+
+#![cfg(feature = "tokio")]
+// The test measures wall time per connect/close cycle.
+#![allow(clippy::disallowed_methods)]
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use weft_peer::{
+    ChannelOptions, ChannelState, DataChannel, MediaKind, MessageKind, PeerConfig, PeerConnection,
+    PeerConnectionState, PeerEvent, RtcError, TransceiverId,
+};
+
+/// The leak check counts the process's file descriptors: the tests of this binary run one
+/// at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(Duration::from_secs(secs), f).await {
+        Ok(t) => t,
+        Err(_) => panic!("timed out: {what}"),
+    }
+}
+
+async fn pair() -> (PeerConnection, PeerConnection) {
+    let a = PeerConnection::new(PeerConfig::loopback()).await.unwrap();
+    let b = PeerConnection::new(PeerConfig::loopback()).await.unwrap();
+    (a, b)
+}
+
+/// Non-trickle offer/answer: `a` offers; each side waits for gathering to complete and
+/// signals its whole description, candidates included.
+async fn negotiate(a: &PeerConnection, b: &PeerConnection) {
+    let offer = a.create_offer().await.unwrap();
+    a.set_local_description(offer).await.unwrap();
+    within(5, "offerer gathering", a.gathering_complete())
+        .await
+        .unwrap();
+    let offer = a.local_description().await.unwrap().unwrap();
+    assert!(offer.sdp.contains("a=candidate:"), "{}", offer.sdp);
+    assert!(offer.sdp.contains("a=end-of-candidates"), "{}", offer.sdp);
+    b.set_remote_description(offer).await.unwrap();
+    let answer = b.create_answer().await.unwrap();
+    b.set_local_description(answer).await.unwrap();
+    within(5, "answerer gathering", b.gathering_complete())
+        .await
+        .unwrap();
+    let answer = b.local_description().await.unwrap().unwrap();
+    a.set_remote_description(answer).await.unwrap();
+}
+
+/// The next `datachannel` event of `pc` (other events are skipped).
+async fn remote_channel(pc: &PeerConnection) -> DataChannel {
+    within(10, "datachannel event", async {
+        loop {
+            match pc.next_event().await {
+                Some(PeerEvent::DataChannel(dc)) => return dc,
+                Some(_) => {}
+                None => panic!("connection ended"),
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn data_channel_opens_echoes_and_closes() {
+    let _serial = SERIAL.lock().await;
+    let (a, b) = pair().await;
+    let ours = a
+        .create_data_channel("chat", ChannelOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(ours.label(), "chat");
+    assert_eq!(ours.state(), ChannelState::Connecting);
+    negotiate(&a, &b).await;
+    let theirs = remote_channel(&b).await;
+    assert_eq!(theirs.label(), "chat");
+    within(10, "our channel open", ours.opened()).await.unwrap();
+    within(10, "their channel open", theirs.opened())
+        .await
+        .unwrap();
+    assert_eq!(a.connection_state(), PeerConnectionState::Connected);
+    within(5, "b connected", b.connected()).await.unwrap();
+
+    // b echoes whatever arrives until its channel closes.
+    let echo = tokio::spawn(async move {
+        let mut n = 0;
+        while let Some(m) = theirs.recv().await {
+            n += 1;
+            if theirs.send(m.kind, m.data).await.is_err() {
+                break;
+            }
+        }
+        (n, theirs)
+    });
+    for i in 0..100u32 {
+        if i % 2 == 0 {
+            ours.send_binary(i.to_be_bytes().to_vec()).await.unwrap();
+        } else {
+            ours.send_text(&format!("m{i}")).await.unwrap();
+        }
+    }
+    for i in 0..100u32 {
+        let m = within(10, "echo", ours.recv()).await.unwrap();
+        if i % 2 == 0 {
+            assert_eq!(m.kind, MessageKind::Binary);
+            assert_eq!(&m.data[..], &i.to_be_bytes()[..]);
+        } else {
+            assert_eq!(m.text(), Some(format!("m{i}").as_str()));
+        }
+    }
+
+    // a closes: SCTP shutdown and close_notify reach b, whose channel closes, so the
+    // echo loop ends; a's own channel handle reports closed.
+    a.close().await;
+    assert_eq!(a.connection_state(), PeerConnectionState::Closed);
+    assert_eq!(ours.state(), ChannelState::Closed);
+    assert!(matches!(
+        ours.send_text("late").await,
+        Err(RtcError::InvalidState(_))
+    ));
+    let (n, theirs) = within(10, "b sees the channel closed", echo).await.unwrap();
+    assert_eq!(n, 100);
+    assert_eq!(theirs.state(), ChannelState::Closed);
+    b.close().await;
+}
+
+/// A VP8 "frame" whose payload header says key frame (RFC 6386 §9.1), then a counter.
+fn vp8_frame(i: u32, len: usize) -> Vec<u8> {
+    let mut f = vec![0u8; len];
+    f[0] = 0x10;
+    f[1..5].copy_from_slice(&i.to_be_bytes());
+    f
+}
+
+#[derive(Default, Debug)]
+struct Received {
+    video: Vec<Vec<u8>>,
+    audio: usize,
+}
+
+/// Takes `pc`'s events until `video` video and `audio` audio frames arrived.
+async fn take_frames(
+    pc: &PeerConnection,
+    v: TransceiverId,
+    a: TransceiverId,
+    video: usize,
+    audio: usize,
+) -> Received {
+    let mut got = Received::default();
+    let r = tokio::time::timeout(Duration::from_secs(10), async {
+        while got.video.len() < video || got.audio < audio {
+            match pc.next_event().await {
+                Some(PeerEvent::Frame { transceiver, frame }) if transceiver == v => {
+                    got.video.push(frame.data)
+                }
+                Some(PeerEvent::Frame { transceiver, .. }) if transceiver == a => got.audio += 1,
+                Some(_) => {}
+                None => break,
+            }
+        }
+    })
+    .await;
+    if r.is_err() {
+        eprintln!(
+            "timed out with {} video, {} audio",
+            got.video.len(),
+            got.audio
+        );
+    }
+    got
+}
+
+#[tokio::test]
+async fn audio_and_video_both_ways() {
+    let _serial = SERIAL.lock().await;
+    let (a, b) = pair().await;
+    let a_audio = a.add_track(MediaKind::Audio, "s", "a-audio").await.unwrap();
+    let a_video = a.add_track(MediaKind::Video, "s", "a-video").await.unwrap();
+    negotiate(&a, &b).await;
+    // b's transceivers come from the offer (`track` events); b adds its own tracks to
+    // them and renegotiates as the offerer.
+    let (mut b_audio, mut b_video) = (None, None);
+    within(5, "track events", async {
+        while b_audio.is_none() || b_video.is_none() {
+            match b.next_event().await {
+                Some(PeerEvent::Track {
+                    transceiver, kind, ..
+                }) => match kind {
+                    MediaKind::Audio => b_audio = Some(transceiver),
+                    MediaKind::Video => b_video = Some(transceiver),
+                },
+                Some(_) => {}
+                None => panic!("connection ended"),
+            }
+        }
+    })
+    .await;
+    let (b_audio, b_video) = (b_audio.unwrap(), b_video.unwrap());
+    assert_eq!(
+        b.add_track(MediaKind::Audio, "t", "b-audio").await.unwrap(),
+        b_audio
+    );
+    assert_eq!(
+        b.add_track(MediaKind::Video, "t", "b-video").await.unwrap(),
+        b_video
+    );
+    negotiate(&b, &a).await;
+    within(10, "a connected", a.connected()).await.unwrap();
+    within(10, "b connected", b.connected()).await.unwrap();
+
+    // 2 s of 25 fps video (3000-byte frames, 3 packets each) and 50 pps Opus both ways,
+    // paced in real time.
+    const FRAMES: u32 = 50;
+    let mut tick = tokio::time::interval(Duration::from_millis(40));
+    for i in 0..FRAMES {
+        tick.tick().await;
+        let v = vp8_frame(i, 3000);
+        a.write_frame(a_video, None, i * 3600, v.clone())
+            .await
+            .unwrap();
+        b.write_frame(b_video, None, i * 3600, v).await.unwrap();
+        for k in 0..2u8 {
+            let opus = vec![0xfc, i as u8, k];
+            let ts = (2 * i + u32::from(k)) * 960;
+            a.write_frame(a_audio, None, ts, opus.clone())
+                .await
+                .unwrap();
+            b.write_frame(b_audio, None, ts, opus).await.unwrap();
+        }
+    }
+    let n = FRAMES as usize;
+    let at_b = take_frames(&b, b_video, b_audio, n, 2 * n).await;
+    let at_a = take_frames(&a, a_video, a_audio, n, 2 * n).await;
+    eprintln!(
+        "video frames a {} b {}, audio frames a {} b {}",
+        at_a.video.len(),
+        at_b.video.len(),
+        at_a.audio,
+        at_b.audio
+    );
+    for (i, f) in at_a.video.iter().chain(&at_b.video).enumerate() {
+        assert_eq!(f.len(), 3000, "frame {i}");
+        assert_eq!(f[0], 0x10);
+    }
+    let order: Vec<u32> = at_b
+        .video
+        .iter()
+        .map(|f| u32::from_be_bytes([f[1], f[2], f[3], f[4]]))
+        .collect();
+    assert_eq!(order, (0..FRAMES).collect::<Vec<_>>());
+    assert_eq!(
+        (at_a.video.len(), at_b.video.len(), at_a.audio, at_b.audio),
+        (n, n, 2 * n, 2 * n)
+    );
+    let counters = a.media_counters(a_video).await.unwrap();
+    assert_eq!(counters.frames_sent, u64::from(FRAMES));
+    a.request_keyframe(a_video).await.unwrap();
+    within(5, "keyframe request", async {
+        loop {
+            match b.next_event().await {
+                Some(PeerEvent::KeyframeRequest { transceiver }) if transceiver == b_video => break,
+                Some(_) => {}
+                None => panic!("connection ended"),
+            }
+        }
+    })
+    .await;
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn dropping_the_connection_ends_its_task() {
+    let _serial = SERIAL.lock().await;
+    let base = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    let pc = PeerConnection::new(PeerConfig::loopback()).await.unwrap();
+    let dc = pc
+        .create_data_channel("orphan", ChannelOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks(),
+        base + 1
+    );
+    drop(pc);
+    // The channel handle does not keep the task alive: it sees the channel closed.
+    within(5, "channel closed", dc.closed()).await;
+    assert_eq!(dc.state(), ChannelState::Closed);
+    assert!(matches!(
+        dc.send_text("x").await,
+        Err(RtcError::InvalidState(_))
+    ));
+    assert!(dc.recv().await.is_none());
+    within(5, "task ended", async {
+        while tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+            > base
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+fn alive_tasks() -> usize {
+    tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks()
+}
+
+#[tokio::test]
+async fn no_socket_or_task_leaks_over_200_connections() {
+    let _serial = SERIAL.lock().await;
+    const CYCLES: usize = 200;
+    let (fds0, tasks0) = (open_fds(), alive_tasks());
+    let start = Instant::now();
+    let mut peak = (fds0, tasks0);
+    for i in 0..CYCLES {
+        let (a, b) = pair().await;
+        let ours = a
+            .create_data_channel("leak", ChannelOptions::default())
+            .await
+            .unwrap();
+        negotiate(&a, &b).await;
+        let theirs = remote_channel(&b).await;
+        within(10, "channel open", ours.opened()).await.unwrap();
+        ours.send_text("ping").await.unwrap();
+        let m = within(10, "ping", theirs.recv()).await.unwrap();
+        assert_eq!(m.text(), Some("ping"));
+        peak = (peak.0.max(open_fds()), peak.1.max(alive_tasks()));
+        // Half the cycles close both sides, half close one and drop the other.
+        a.close().await;
+        if i % 2 == 0 {
+            b.close().await;
+        } else {
+            drop(b);
+        }
+    }
+    let elapsed = start.elapsed();
+    // Dropped connections end their tasks in the background.
+    let settle = Instant::now();
+    while (open_fds() > fds0 || alive_tasks() > tasks0) && settle.elapsed() < Duration::from_secs(5)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (fds1, tasks1) = (open_fds(), alive_tasks());
+    eprintln!(
+        "{CYCLES} connect/close cycles in {elapsed:?} ({:?} each); open fds {fds0} -> peak {} -> {fds1}; \
+         alive tasks {tasks0} -> peak {} -> {tasks1}",
+        elapsed / CYCLES as u32,
+        peak.0,
+        peak.1
+    );
+    assert_eq!(fds1, fds0, "file descriptors leaked");
+    assert_eq!(tasks1, tasks0, "tasks leaked");
+}
