@@ -368,3 +368,12 @@ async fn no_socket_or_task_leaks_over_200_connections() {
     assert_eq!(fds1, fds0, "file descriptors leaked");
     assert_eq!(tasks1, tasks0, "tasks leaked");
 }
+
+/// The handles move between tasks and threads (multi-threaded runtimes, `tokio::spawn`).
+#[test]
+fn handles_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<PeerConnection>();
+    send_sync::<DataChannel>();
+    send_sync::<PeerEvent>();
+}

@@ -206,8 +206,11 @@ impl std::fmt::Debug for PeerConnection {
 }
 
 impl PeerConnection {
-    /// Binds the sockets and starts the task (on the current tokio runtime).
+    /// Binds the sockets and starts the task (on the current tokio runtime; outside one,
+    /// an error).
     pub async fn new(config: PeerConfig) -> Result<PeerConnection, RtcError> {
+        let runtime = tokio::runtime::Handle::try_current()
+            .map_err(|_| RtcError::InvalidState("no tokio runtime"))?;
         let rtc_config = match config.rtc {
             Some(c) => c,
             None => RtcConfig::new(PeerConfig::generate_certificate()?),
@@ -247,7 +250,7 @@ impl PeerConnection {
         let (state_tx, state_rx) = watch::channel(rtc.connection_state());
         let (gather_tx, gather_rx) = watch::channel(rtc.ice_gathering_state());
         let core = Core::new(rtc, sockets, ev_tx, state_tx, gather_tx, cmd_tx.downgrade());
-        let task = tokio::spawn(task::run(core, cmd_rx));
+        let task = runtime.spawn(task::run(core, cmd_rx));
         Ok(PeerConnection {
             cmd: cmd_tx,
             events: Mutex::new(ev_rx),
