@@ -43,7 +43,7 @@ pub use codec::{Codec, CodecName, MediaKind};
 #[cfg(feature = "tokio")]
 pub use driver::{DataChannel, DataChannelMessage, PeerConfig, PeerConnection, PeerEvent};
 pub use event::*;
-pub use stats::Stats;
 pub use rtc::{Input, MediaCounters, OfferOptions, Output, Rtc, RtcConfig, RtcError, Transmit};
+pub use stats::Stats;
 pub use weft_sctp::{ChannelInfo, ChannelOptions, ChannelState, MessageKind, Policy, Reliability};
 pub use weft_sdp::Direction;

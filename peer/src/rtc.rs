@@ -1295,10 +1295,18 @@ impl Rtc {
             .iter_mut()
             .find(|c| c.r == r)
             .ok_or(RtcError::Unknown)?;
-        ch.closed = true;
-        if let (Some(id), Some(sctp)) = (ch.id, self.secure.as_mut().and_then(|s| s.sctp.as_mut()))
-        {
-            sctp.close_channel(id).map_err(RtcError::Channel)?;
+        if ch.closed {
+            return Ok(());
+        }
+        match (ch.id, self.secure.as_mut().and_then(|s| s.sctp.as_mut())) {
+            // The stream reset runs; `ChannelClosed` follows when it is done (W3C: the
+            // closing side gets its `close` event too).
+            (Some(id), Some(sctp)) => sctp.close_channel(id).map_err(RtcError::Channel)?,
+            // Never opened: closed at once.
+            _ => {
+                ch.closed = true;
+                self.out.push_back(Output::Event(Event::ChannelClosed(r)));
+            }
         }
         self.pump();
         Ok(())

@@ -79,10 +79,8 @@ impl Weft {
                 channel,
                 kind,
                 data,
-            } => {
-                if self.rtc.send(channel, kind, &data).is_ok() {
-                    self.report.echoed += 1;
-                }
+            } if self.rtc.send(channel, kind, &data).is_ok() => {
+                self.report.echoed += 1;
             }
             Event::Frame { transceiver, frame } => {
                 // Echo the frame on the same transceiver (it is sendrecv).

@@ -370,3 +370,51 @@ fn lost_path_disconnects_recovers_and_fails() {
         ]
     );
 }
+
+/// W3C: both the side that closes a channel and its peer get `close`; the other channels
+/// keep working.
+#[test]
+fn closing_a_channel_closes_it_on_both_sides() {
+    let mut s = Sim::new(6, LinkConfig::with_delay(Duration::from_millis(10)));
+    let x =
+        s.a.rtc
+            .create_data_channel("x", ChannelOptions::default())
+            .unwrap();
+    let y =
+        s.a.rtc
+            .create_data_channel("y", ChannelOptions::default())
+            .unwrap();
+    s.negotiate();
+    assert!(s.run_until(Duration::from_secs(10), |s| s
+        .a
+        .events
+        .contains(&Event::ChannelOpen(y))
+        && s.b
+            .events
+            .iter()
+            .filter(|e| matches!(e, Event::DataChannel(_)))
+            .count()
+            == 2));
+    let theirs_x =
+        s.b.events
+            .iter()
+            .find_map(|e| match e {
+                Event::DataChannel(r) if s.b.rtc.channel(*r).unwrap().label == "x" => Some(*r),
+                _ => None,
+            })
+            .unwrap();
+    s.a.rtc.close_channel(x).unwrap();
+    s.flush();
+    assert!(s.run_until(Duration::from_secs(5), |s| s
+        .a
+        .events
+        .contains(&Event::ChannelClosed(x))
+        && s.b.events.contains(&Event::ChannelClosed(theirs_x))));
+    assert!(s.a.rtc.send(x, MessageKind::Text, b"late").is_err());
+    s.a.rtc.send(y, MessageKind::Text, b"still here").unwrap();
+    s.flush();
+    assert!(
+        s.run_until(Duration::from_secs(5), |s| messages(&s.b.events, None)
+            .contains(&b"still here".to_vec()))
+    );
+}

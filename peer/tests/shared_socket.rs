@@ -52,7 +52,7 @@ fn ten_connections_share_one_socket() {
         clients.push((c, caddr, ch, Vec::<Event>::new()));
     }
     assert_eq!(mux.len(), N);
-    let mut sent = vec![false; N];
+    let mut sent = [false; N];
     let end = start + Duration::from_secs(20);
     let mut misrouted = 0;
     while net.now() < end {
