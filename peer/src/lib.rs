@@ -41,7 +41,9 @@ pub mod stats;
 
 pub use codec::{Codec, CodecName, MediaKind};
 #[cfg(feature = "tokio")]
-pub use driver::{DataChannel, DataChannelMessage, PeerConfig, PeerConnection, PeerEvent};
+pub use driver::{
+    DataChannel, DataChannelMessage, PeerConfig, PeerConnection, PeerEvent, SharedSocket,
+};
 pub use event::*;
 pub use rtc::{Input, MediaCounters, OfferOptions, Output, Rtc, RtcConfig, RtcError, Transmit};
 pub use stats::Stats;

@@ -401,3 +401,57 @@ fn handles_are_send_and_sync() {
     send_sync::<DataChannel>();
     send_sync::<PeerEvent>();
 }
+
+/// Twenty server-side connections on one `SharedSocket` (one address and port), each
+/// with its own client: every channel echoes its own message; afterwards every socket
+/// is released.
+#[tokio::test]
+async fn twenty_connections_share_one_server_socket() {
+    let _serial = SERIAL.lock().await;
+    let fds0 = open_fds();
+    let shared = weft_peer::SharedSocket::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let server_addr = shared.local_addr();
+    let mut pairs = Vec::new();
+    for _ in 0..20 {
+        let server = PeerConnection::new(PeerConfig {
+            shared: Some(shared.clone()),
+            ..PeerConfig::default()
+        })
+        .await
+        .unwrap();
+        assert_eq!(server.local_addrs(), [server_addr]);
+        let client = PeerConnection::new(PeerConfig::loopback()).await.unwrap();
+        let ch = client
+            .create_data_channel("shared", ChannelOptions::default())
+            .await
+            .unwrap();
+        negotiate(&client, &server).await;
+        pairs.push((client, server, ch));
+    }
+    for (i, (_, server, ch)) in pairs.iter().enumerate() {
+        let theirs = remote_channel(server).await;
+        within(10, "open", ch.opened()).await.unwrap();
+        ch.send_text(&format!("to {i}")).await.unwrap();
+        let m = within(10, "message", theirs.recv()).await.unwrap();
+        assert_eq!(m.text(), Some(format!("to {i}").as_str()));
+        theirs.send_text(&format!("from {i}")).await.unwrap();
+        let back = within(10, "echo", ch.recv()).await.unwrap();
+        assert_eq!(back.text(), Some(format!("from {i}").as_str()));
+    }
+    for (client, server, _) in pairs {
+        client.close().await;
+        server.close().await;
+    }
+    drop(shared);
+    let settle = Instant::now();
+    while open_fds() > fds0 && settle.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        open_fds(),
+        fds0,
+        "the shared socket and the clients' are released"
+    );
+}

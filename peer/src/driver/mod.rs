@@ -36,6 +36,7 @@
 //! ```
 
 mod channel;
+mod shared;
 mod task;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket as StdUdpSocket};
@@ -49,7 +50,8 @@ use tokio::task::JoinHandle;
 use weft_dtls_srtp::cert::{Certificate, Validity};
 
 pub use channel::{DataChannel, DataChannelMessage};
-use task::{Command, Core};
+pub use shared::SharedSocket;
+use task::{Command, Core, SharedLink};
 
 use crate::{
     ChannelOptions, Direction, Event, Frame, IceCandidateInit, IceConnectionState,
@@ -70,6 +72,9 @@ pub struct PeerConfig {
     pub bind: Vec<IpAddr>,
     /// The seed of every random choice of the core; `None`: drawn from the system RNG.
     pub seed: Option<[u8; 32]>,
+    /// Use this shared socket instead of binding (`bind` is then ignored): many
+    /// connections on one address and port, told apart by ICE ufrag and remote address.
+    pub shared: Option<SharedSocket>,
 }
 
 impl std::fmt::Debug for PeerConfig {
@@ -78,6 +83,7 @@ impl std::fmt::Debug for PeerConfig {
             .field("rtc", &self.rtc.as_ref().map(|_| ".."))
             .field("bind", &self.bind)
             .field("seed", &self.seed.map(|_| ".."))
+            .field("shared", &self.shared.as_ref().map(|s| s.local_addr()))
             .finish()
     }
 }
@@ -225,31 +231,64 @@ impl PeerConnection {
                 s
             }
         };
-        let bind = if config.bind.is_empty() {
-            primary_addresses()
-        } else {
-            config.bind
-        };
-        let mut sockets = Vec::with_capacity(bind.len());
-        for ip in bind {
-            let s = UdpSocket::bind(SocketAddr::new(ip, 0))
-                .await
-                .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;
-            let a = s
-                .local_addr()
-                .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;
-            sockets.push((a, s));
+        let mut sockets = Vec::new();
+        let mut link = None;
+        match &config.shared {
+            Some(shared) => sockets.push((shared.local, shared.socket.clone())),
+            None => {
+                let bind = if config.bind.is_empty() {
+                    primary_addresses()
+                } else {
+                    config.bind
+                };
+                for ip in bind {
+                    let s = UdpSocket::bind(SocketAddr::new(ip, 0))
+                        .await
+                        .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;
+                    let a = s
+                        .local_addr()
+                        .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;
+                    sockets.push((a, Arc::new(s)));
+                }
+            }
         }
         let local_addrs: Vec<SocketAddr> = sockets.iter().map(|(a, _)| *a).collect();
         let mut rtc = Rtc::new(task::now(), rtc_config, seed);
         for a in &local_addrs {
             rtc.add_host_address(*a);
         }
+        if let Some(shared) = &config.shared {
+            let key = shared.next_key();
+            let ufrag = rtc.ice_agent().local_credentials().ufrag.clone();
+            let (tx, rx) = mpsc::channel(shared::QUEUE);
+            shared
+                .cmd
+                .send(shared::RouterCmd::Register {
+                    key,
+                    ufrag: ufrag.clone(),
+                    tx,
+                })
+                .map_err(|_| RtcError::InvalidState("shared socket closed"))?;
+            link = Some(SharedLink {
+                key,
+                cmd: shared.cmd.clone(),
+                inbox: Some(rx),
+                ufrags: vec![ufrag],
+            });
+        }
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (state_tx, state_rx) = watch::channel(rtc.connection_state());
         let (gather_tx, gather_rx) = watch::channel(rtc.ice_gathering_state());
-        let core = Core::new(rtc, sockets, ev_tx, state_tx, gather_tx, cmd_tx.downgrade());
+        let core = Core::new(
+            rtc,
+            sockets,
+            link,
+            ev_tx,
+            state_tx,
+            gather_tx,
+            cmd_tx.downgrade(),
+        );
         let task = runtime.spawn(task::run(core, cmd_rx));
         Ok(PeerConnection {
             cmd: cmd_tx,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
@@ -13,6 +14,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 
 use super::channel::{DataChannel, DataChannelMessage};
+use super::shared::{Routed, RouterCmd};
 use super::PeerEvent;
 use crate::{
     ChannelRef, ChannelState, Event, IceGatheringState, Input, Output, PeerConnectionState, Rtc,
@@ -41,10 +43,21 @@ struct ChannelSlot {
     state: watch::Sender<ChannelState>,
 }
 
+/// A connection's place on a [`super::SharedSocket`].
+pub(crate) struct SharedLink {
+    pub(crate) key: u64,
+    pub(crate) cmd: mpsc::UnboundedSender<RouterCmd>,
+    pub(crate) inbox: Option<mpsc::Receiver<Routed>>,
+    /// The ufrags registered with the router (a restart adds one).
+    pub(crate) ufrags: Vec<String>,
+}
+
 /// The task's state; API closures get `&mut Core`.
 pub(crate) struct Core {
     pub(crate) rtc: Rtc,
-    sockets: Vec<(SocketAddr, UdpSocket)>,
+    /// Sockets to send from; the task also reads them unless they are shared.
+    sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
+    shared: Option<SharedLink>,
     events: mpsc::UnboundedSender<PeerEvent>,
     state: watch::Sender<PeerConnectionState>,
     gathering: watch::Sender<IceGatheringState>,
@@ -54,9 +67,11 @@ pub(crate) struct Core {
 }
 
 impl Core {
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         rtc: Rtc,
-        sockets: Vec<(SocketAddr, UdpSocket)>,
+        sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
+        shared: Option<SharedLink>,
         events: mpsc::UnboundedSender<PeerEvent>,
         state: watch::Sender<PeerConnectionState>,
         gathering: watch::Sender<IceGatheringState>,
@@ -65,6 +80,7 @@ impl Core {
         Core {
             rtc,
             sockets,
+            shared,
             events,
             state,
             gathering,
@@ -191,6 +207,18 @@ impl Core {
     /// Drains the core and sends the datagrams.
     async fn flush(&mut self) {
         self.drain();
+        // After an ICE restart the router must know the new ufrag (the old one keeps
+        // routing until the connection goes).
+        if let Some(link) = self.shared.as_mut() {
+            let ufrag = &self.rtc.ice_agent().local_credentials().ufrag;
+            if !link.ufrags.contains(ufrag) {
+                link.ufrags.push(ufrag.clone());
+                let _ = link.cmd.send(RouterCmd::Ufrag {
+                    key: link.key,
+                    ufrag: ufrag.clone(),
+                });
+            }
+        }
         for t in std::mem::take(&mut self.outbox) {
             let sock = self
                 .sockets
@@ -214,12 +242,15 @@ impl Core {
             self.channel_closed(r);
         }
         self.state.send_replace(PeerConnectionState::Closed);
+        if let Some(link) = self.shared.take() {
+            let _ = link.cmd.send(RouterCmd::Remove { key: link.key });
+        }
     }
 }
 
 /// Receives one datagram on whichever socket has one: (socket index, result).
 async fn recv_any(
-    sockets: &[(SocketAddr, UdpSocket)],
+    sockets: &[(SocketAddr, Arc<UdpSocket>)],
     buf: &mut [u8],
 ) -> (usize, io::Result<(usize, SocketAddr)>) {
     poll_fn(|cx| {
@@ -239,7 +270,16 @@ async fn recv_any(
 enum Wake {
     Command(Option<Command>),
     Datagram(usize, io::Result<(usize, SocketAddr)>),
+    Routed(Option<Routed>),
     Timer,
+}
+
+/// The next datagram the router hands over; never, for a connection with its own sockets.
+async fn recv_routed(inbox: &mut Option<mpsc::Receiver<Routed>>) -> Option<Routed> {
+    match inbox {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The task: runs until `close()` or until every strong command sender (the
@@ -247,6 +287,8 @@ enum Wake {
 pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
     let mut buf = vec![0u8; 65536];
     let mut close_reply = None;
+    let mut inbox = core.shared.as_mut().and_then(|l| l.inbox.take());
+    let own_sockets = core.shared.is_none();
     loop {
         core.flush().await;
         let deadline = core.rtc.poll_timeout();
@@ -260,7 +302,8 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
             tokio::select! {
                 c = commands.recv() => Wake::Command(c),
                 () = sleep => Wake::Timer,
-                (i, r) = recv_any(&core.sockets, &mut buf) => Wake::Datagram(i, r),
+                (i, r) = recv_any(&core.sockets, &mut buf), if own_sockets => Wake::Datagram(i, r),
+                d = recv_routed(&mut inbox), if !own_sockets => Wake::Routed(d),
             }
         };
         match wake {
@@ -287,6 +330,21 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
             // An ICMP error reported on the socket (port unreachable ...): ICE's consent
             // checks find a dead path; nothing to do here.
             Wake::Datagram(_, Err(_)) => {}
+            Wake::Routed(Some((src, bytes))) => {
+                if let Some((local, _)) = core.sockets.first() {
+                    let local = *local;
+                    core.rtc.handle_input(
+                        now(),
+                        Input::Receive {
+                            local,
+                            src,
+                            bytes: &bytes,
+                        },
+                    );
+                }
+            }
+            // The router is gone: nothing more will arrive.
+            Wake::Routed(None) => inbox = None,
         }
     }
     core.shut().await;
