@@ -109,6 +109,8 @@ pub(crate) struct Receiver {
     pub keyframes: u64,
     /// NACK packets sent for this source.
     pub nacks_sent: u64,
+    /// The FIR command sequence number (RFC 5104 §4.3.1.1).
+    pub fir_seq: u8,
 }
 
 impl Receiver {
@@ -141,6 +143,7 @@ impl Receiver {
             frames: 0,
             keyframes: 0,
             nacks_sent: 0,
+            fir_seq: 0,
         }
     }
 }

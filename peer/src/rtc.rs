@@ -1442,13 +1442,12 @@ impl Rtc {
 
     /// Asks the sender of what a transceiver receives for a key frame (RFC 4585 §6.3.1 PLI).
     pub fn request_keyframe(&mut self, t: TransceiverId) -> Result<(), RtcError> {
-        let tr = self.transceivers.get(t.0).ok_or(RtcError::Unknown)?;
-        let sender = tr.sender.ssrc;
-        let media: Vec<u32> = tr.receivers.iter().map(|r| r.ssrc).collect();
-        for m in media {
-            let mut out = Vec::new();
-            rtcp::write_pli(&mut out, sender, m);
-            self.send_srtcp(out);
+        let tr = self.transceivers.get_mut(t.0).ok_or(RtcError::Unknown)?;
+        let packets: Vec<Vec<u8>> = (0..tr.receivers.len())
+            .map(|r| keyframe_request(tr, r))
+            .collect();
+        for p in packets {
+            self.send_srtcp(p);
         }
         self.pump();
         Ok(())
@@ -1838,7 +1837,7 @@ impl Rtc {
                 }));
             }
             if rec.builder.needs_keyframe() && rec.packets > 0 {
-                need_pli.push((tr.sender.ssrc, rec.ssrc));
+                need_pli.push(rec.ssrc);
             }
             if let Some(n) = rec.nack.as_mut() {
                 let mut out = Vec::new();
@@ -1851,7 +1850,7 @@ impl Rtc {
         for n in nacks {
             self.send_srtcp(n);
         }
-        for (sender, media) in need_pli {
+        for media in need_pli {
             // At most one PLI per source every 500 ms.
             let due = match self.last_pli.iter_mut().find(|(s, _)| *s == media) {
                 Some((_, at))
@@ -1869,9 +1868,11 @@ impl Rtc {
                 }
             };
             if due {
-                let mut out = Vec::new();
-                rtcp::write_pli(&mut out, sender, media);
-                self.send_srtcp(out);
+                let tr = &mut self.transceivers[i];
+                if let Some(r) = tr.receivers.iter().position(|r| r.ssrc == media) {
+                    let out = keyframe_request(tr, r);
+                    self.send_srtcp(out);
+                }
             }
         }
     }
@@ -2467,6 +2468,33 @@ impl Transceiver {
             MediaKind::Video => config.video_codecs.clone(),
         }
     }
+}
+
+/// A key frame request for receiver `r` of a transceiver, as its codec's feedback allows:
+/// PLI (RFC 4585 §6.3.1) when `nack pli` was negotiated, else FIR (RFC 5104 §4.3.1) when
+/// `ccm fir` was, with the FIR sequence number advanced per new request (§4.3.1.1); PLI
+/// when neither was (every WebRTC stack takes it).
+fn keyframe_request(tr: &mut Transceiver, r: usize) -> Vec<u8> {
+    let sender = tr.sender.ssrc;
+    let mut out = Vec::new();
+    let Some(pt) = tr.receivers.get(r).map(|x| x.payload_type) else {
+        return out;
+    };
+    let fb = |f: &str| {
+        tr.codec(pt)
+            .is_some_and(|c| c.feedback.iter().any(|x| x == f))
+    };
+    let (pli, fir) = (fb("nack pli"), fb("ccm fir"));
+    let Some(rec) = tr.receivers.get_mut(r) else {
+        return out;
+    };
+    if !pli && fir {
+        rec.fir_seq = rec.fir_seq.wrapping_add(1);
+        rtcp::write_fir(&mut out, sender, &[(rec.ssrc, rec.fir_seq)]);
+    } else {
+        rtcp::write_pli(&mut out, sender, rec.ssrc);
+    }
+    out
 }
 
 fn ice_state_name(s: IceConnectionState) -> &'static str {

@@ -418,3 +418,50 @@ fn closing_a_channel_closes_it_on_both_sides() {
             .contains(&b"still here".to_vec()))
     );
 }
+
+/// Key frame requests follow the negotiated feedback: PLI with `nack pli`, FIR (RFC 5104)
+/// when only `ccm fir` was agreed; the sender sees `KeyframeRequest` and counts it.
+#[test]
+fn keyframe_requests_use_pli_or_fir_as_negotiated() {
+    for fir_only in [false, true] {
+        let mut s = Sim::with_config(7, LinkConfig::with_delay(Duration::from_millis(10)), |c| {
+            if fir_only {
+                for codec in &mut c.video_codecs {
+                    codec.feedback = vec!["ccm fir".into()];
+                }
+            }
+        });
+        let video = s.a.rtc.add_track(MediaKind::Video, "s", "v");
+        s.negotiate();
+        assert!(s.run_until(Duration::from_secs(10), |s| connected(s)));
+        let theirs = track(&s.b.events, MediaKind::Video).unwrap();
+        for i in 0..5u32 {
+            let now = s.now();
+            s.a.rtc
+                .write_frame(now, video, None, i * 3000, &vp8_frame(i, 500))
+                .unwrap();
+            s.flush();
+            s.run_until(Duration::from_millis(40), |_| false);
+        }
+        s.a.events.clear();
+        s.b.rtc.request_keyframe(theirs).unwrap();
+        s.flush();
+        assert!(s.run_until(Duration::from_secs(2), |s| s
+            .a
+            .events
+            .contains(&Event::KeyframeRequest { transceiver: video })));
+        let out =
+            s.a.rtc
+                .stats()
+                .into_iter()
+                .find_map(|x| match x {
+                    weft_peer::Stats::OutboundRtp(o) if o.kind == "video" => Some(o),
+                    _ => None,
+                })
+                .unwrap();
+        assert_eq!(
+            (out.pli_count, out.fir_count),
+            if fir_only { (0, 1) } else { (1, 0) }
+        );
+    }
+}
