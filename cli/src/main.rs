@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod dtls;
+mod echo;
 mod rtp_decode;
 mod sdp_summary;
 mod stun_decode;
@@ -53,6 +54,37 @@ enum Command {
     Dtls {
         #[command(subcommand)]
         command: DtlsCommand,
+    },
+    /// The "WebRTC echo" interop tests: a server peer and a client peer that any other
+    /// stack's echo peers can run against (POST /offer signalling, non-trickle).
+    Echo {
+        #[command(subcommand)]
+        command: EchoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EchoCommand {
+    /// Answer every `POST /offer`: echo the RTP each client sends and every data channel
+    /// message. Prints `listening on URL`, then a line per session.
+    Serve {
+        /// HOST:PORT of the HTTP signalling server; peer connections bind the same host
+        /// (0.0.0.0: every primary address).
+        #[arg(long, default_value = "0.0.0.0:8080")]
+        bind: SocketAddr,
+    },
+    /// Run one test against a server peer; exit 0 on success, 1 on failure or timeout.
+    /// Prints one summary line.
+    Client {
+        /// The server: `http://HOST:PORT` (then `/offer` is added) or the full offer URL.
+        #[arg(short = 's', long = "server", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// 0: peer connection (media echo); 1: data channel echo.
+        #[arg(short = 't', long = "test", default_value_t = 1)]
+        test: u8,
+        /// Give up after this many seconds.
+        #[arg(long, default_value_t = 30.0)]
+        timeout: f64,
     },
 }
 
@@ -247,6 +279,18 @@ fn run(cli: Cli) -> Result<(), String> {
             }
             DtlsCommand::Listen { addr, options } => {
                 dtls::run(weft_dtls_srtp::Role::Server, addr, &options.into())
+            }
+        },
+        Command::Echo { command } => match command {
+            EchoCommand::Serve { bind } => echo::serve(bind),
+            EchoCommand::Client {
+                server,
+                test,
+                timeout,
+            } => {
+                let timeout = std::time::Duration::try_from_secs_f64(timeout)
+                    .map_err(|_| format!("--timeout {timeout}: not a duration"))?;
+                echo::client(&server, test, timeout)
             }
         },
         Command::Stun {
