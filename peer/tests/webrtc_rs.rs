@@ -6,7 +6,8 @@
 //!   maxPacketLifeTime 100) echoing text and binary messages up to 64 KiB, with either side
 //!   offering;
 //! - Opus and VP8 both ways, with either side offering;
-//! - an ICE restart offered by weft in the middle of a call.
+//! - an ICE restart offered by weft in the middle of a call;
+//! - (ignored until fixed) a message sent after an idle moment is not retransmitted.
 
 // Tests read the wall clock (the UDP driver and the media pacing are I/O shells).
 #![allow(clippy::disallowed_methods)]
@@ -1109,12 +1110,20 @@ async fn weft_restarts_ice_mid_call() {
 
 // --- SCTP timers ------------------------------------------------------------------------
 
-/// A message sent after an idle moment goes out once, with no retransmission. (Guards two
-/// hazards seen in this suite's logs: `Rtc::send` takes no `now`, so the core stamps the
-/// DATA chunk and starts SCTP's retransmission timer at the last time a datagram or timer
-/// gave it; and weft-sctp's RTO floor of 200 ms equals the peer's delayed-SACK timer. With
-/// RTO at the floor, a stale start time makes the timer due at once.)
+/// A message sent after an idle moment goes out once, with no retransmission.
+///
+/// FAILS (hence `ignore`): `Rtc::send` takes no `now`, and weft-sctp's association keeps
+/// the time of the last SCTP packet or SCTP timer it was given; `Rtc::handle_timeout`
+/// passes the time on only when an SCTP timer is due. After 1.5 s of silence the DATA
+/// chunk is stamped, and its T3-rtx timer started, up to 1.5 s in the past: the timer
+/// (RTO 1 s here) is already due and weft retransmits at once a chunk the peer has
+/// (sctp-proto logs "T3-rtx timed out: n_rtos=1 cwnd=1228": cwnd drops to one MTU, the RTO
+/// backs off, the RTT sample is inflated by the idle time). It failed 3 of 3 runs with a
+/// driver that runs commands without refreshing the clock (as `peer/src/driver/task.rs`
+/// does); with `common/udp.rs` calling `handle_timeout(now)` before each command it fails
+/// about 1 run in 10, when no SCTP timer happened to be due at that moment.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "weft bug: Rtc::send stamps SCTP data with a stale `now` (see the doc comment)"]
 async fn weft_message_after_idle_is_sent_once() {
     bounded(async {
         let mut wrtc = Wrtc::new().await;
@@ -1151,9 +1160,10 @@ async fn weft_message_after_idle_is_sent_once() {
                 }
             }
         }
-        // Silence, then one message from weft; count what weft sends in the next 150 ms
-        // (before webrtc-rs's 200 ms delayed SACK could justify anything).
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Silence (longer than the RTO, shorter than webrtc-rs's 2 s ICE keepalive, whose
+        // arrival would refresh weft's clock), then one message from weft; count what weft
+        // sends in the next 150 ms (before webrtc-rs's 200 ms delayed SACK).
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         let before = weft.dtls_sent.load(Ordering::Relaxed);
         weft.call(move |rtc, _| rtc.send(ch, MessageKind::Text, b"after idle").unwrap())
             .await;
@@ -1169,6 +1179,7 @@ async fn weft_message_after_idle_is_sent_once() {
                 None => panic!("closed"),
             }
         }
+        // THE FAILING ASSERTION: weft sends 2 (the DATA and its immediate retransmission).
         assert_eq!(sent, 1, "weft sent {sent} DTLS datagrams for one message");
         weft.close().await;
         wrtc.pc.close().await.unwrap();

@@ -283,7 +283,12 @@ async fn drive(
                 }
             }
             c = commands.recv() => match c {
-                Some(f) => f(&mut rtc, Instant::now()),
+                Some(f) => {
+                    // API calls use the last time the core was given: give it now.
+                    let now = Instant::now();
+                    rtc.handle_timeout(now);
+                    f(&mut rtc, now)
+                }
                 None => return,
             },
             _ = tokio::time::sleep_until(wake.into()) => {}
