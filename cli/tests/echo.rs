@@ -225,7 +225,7 @@ fn client_against_nobody_fails_within_its_timeout() {
     });
     let out = client(&format!("http://{addr}"), 1, 2);
     assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
-    assert!(out.elapsed < Duration::from_secs(5), "{:?}", out.elapsed);
+    assert!(out.elapsed < Duration::from_secs(8), "{:?}", out.elapsed);
     assert!(out.stdout.contains("timeout"), "{}", out.stdout);
     hold.join().unwrap();
 

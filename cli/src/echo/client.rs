@@ -45,18 +45,17 @@ pub fn run(server: &str, test: u8, timeout: Duration) -> Result<(), String> {
         // A loopback server is reached from loopback; any other from the host's primary
         // addresses.
         let host = url.host().unwrap_or("");
-        let loopback = host == "localhost"
-            || host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback());
+        let bind = match host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            Ok(ip) if ip.is_loopback() => vec![ip],
+            _ if host == "localhost" => vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+            _ => Vec::new(),
+        };
         let config = PeerConfig {
-            bind: if loopback {
-                vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
-            } else {
-                Vec::new()
-            },
+            bind,
             ..PeerConfig::default()
         };
         let pc = Arc::new(

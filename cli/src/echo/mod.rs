@@ -15,7 +15,10 @@
 //! candidate types, the DTLS cipher, the SRTP profile, the time to `connected`, and the
 //! echo's round-trip time (test 1) or the RTP packets echoed (test 0).
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod client;
 mod http;

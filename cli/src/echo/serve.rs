@@ -27,12 +27,25 @@ use super::{description_json, ms, parse_description, Transport};
 const GATHER_LIMIT: Duration = Duration::from_secs(5);
 /// A session whose connection never comes up is dropped after this.
 const CONNECT_LIMIT: Duration = Duration::from_secs(30);
+/// Sessions alive at once; past it an offer gets 503 (each binds UDP sockets and a task).
+const MAX_SESSIONS: u64 = 256;
 
 struct Server {
     certificate: Arc<Certificate>,
     /// The addresses peer connections bind (empty: the host's primary addresses).
     bind: Vec<IpAddr>,
     sessions: AtomicU64,
+    /// Sessions alive now.
+    active: Arc<AtomicU64>,
+}
+
+/// Counts a session alive until dropped.
+struct Active(Arc<AtomicU64>);
+
+impl Drop for Active {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Runs the server until the process is stopped.
@@ -56,6 +69,7 @@ async fn serve(bind: SocketAddr) -> Result<(), String> {
             vec![bind.ip()]
         },
         sessions: AtomicU64::new(0),
+        active: Arc::default(),
     });
     let app = Router::new()
         .route("/offer", post(offer).options(preflight))
@@ -107,6 +121,11 @@ async fn offer(State(server): State<Arc<Server>>, body: Bytes) -> Response {
         Ok(o) => o,
         Err(e) => return error(StatusCode::BAD_REQUEST, e),
     };
+    if server.active.fetch_add(1, Ordering::Relaxed) >= MAX_SESSIONS {
+        server.active.fetch_sub(1, Ordering::Relaxed);
+        return error(StatusCode::SERVICE_UNAVAILABLE, "too many sessions");
+    }
+    let active = Active(server.active.clone());
     let n = server.sessions.fetch_add(1, Ordering::Relaxed) + 1;
     let started = Instant::now();
     let mut rtc = RtcConfig::new(server.certificate.clone());
@@ -122,7 +141,10 @@ async fn offer(State(server): State<Arc<Server>>, body: Bytes) -> Response {
     };
     match answer(&pc, offer).await {
         Ok(answer) => {
-            tokio::spawn(session(n, pc, started));
+            tokio::spawn(async move {
+                session(n, pc, started).await;
+                drop(active);
+            });
             cors(Json(description_json(&answer)).into_response())
         }
         Err(e @ (RtcError::SdpSyntax(_) | RtcError::InvalidDescription(_))) => {
