@@ -190,7 +190,11 @@ struct Traffic {
 ///   [`handle_timeout`](Self::handle_timeout) when the clock reaches
 ///   [`poll_timeout`](Self::poll_timeout); `now` never goes backwards.
 /// - After every call (input, timeout or API), drain [`poll_output`](Self::poll_output):
-///   transmits and events in order. API calls that take no `now` use the last one given.
+///   transmits and events in order.
+/// - API calls that take no `now` (data channel sends, descriptions, candidates) happen at
+///   the time of the last `handle_input`/`handle_timeout`. A driver that has been idle
+///   calls [`handle_timeout`](Self::handle_timeout) with the current time first: calling
+///   it before [`poll_timeout`](Self::poll_timeout) is allowed and fires nothing early.
 /// - The core reads no clock, opens no socket and spawns nothing; randomness comes from
 ///   the seed (and ring's system RNG inside DTLS key exchange, which ring requires).
 pub struct Rtc {
@@ -2018,16 +2022,15 @@ impl Rtc {
             return;
         }
         self.ice.handle_timeout(now);
+        // Every layer learns the time, due or not: each fires only the timers that are
+        // due, and SCTP stamps what is sent next with it (an association left on the time
+        // of its last packet would send new DATA with an expired T3-rtx timer).
         if let Some(s) = self.secure.as_mut() {
             if let Some(d) = s.dtls.as_mut() {
-                if d.poll_timeout().is_some_and(|t| t <= now) {
-                    d.handle_timeout(now);
-                }
+                d.handle_timeout(now);
             }
             if let Some(a) = s.sctp.as_mut() {
-                if a.poll_timeout().is_some_and(|t| t <= now) {
-                    a.handle_timeout(now);
-                }
+                a.handle_timeout(now);
             }
         }
         for i in 0..self.transceivers.len() {

@@ -312,8 +312,15 @@ async fn dropping_the_connection_ends_its_task() {
     .await;
 }
 
+/// Open sockets of this process (`/proc/self/fd` entries that link to `socket:[..]`).
+/// Only sockets: the test harness starts the next test's tokio runtime (its epoll and
+/// eventfd descriptors) while this one runs.
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter(|l| l.to_string_lossy().starts_with("socket:"))
+        .count()
 }
 
 /// Resident set size of this process (`/proc/self/statm`, pages of 4 KiB).
@@ -376,7 +383,7 @@ async fn no_socket_or_task_leaks_over_200_connections() {
     }
     let (fds1, tasks1, rss1) = (open_fds(), alive_tasks(), rss_kib());
     eprintln!(
-        "{cycles} connect/close cycles in {elapsed:?} ({:?} each); open fds {fds0} -> peak {} -> {fds1}; \
+        "{cycles} connect/close cycles in {elapsed:?} ({:?} each); open sockets {fds0} -> peak {} -> {fds1}; \
          alive tasks {tasks0} -> peak {} -> {tasks1}; RSS after {WARMUP} cycles {rss_warm} KiB -> \
          after all {rss1} KiB",
         elapsed / cycles as u32,

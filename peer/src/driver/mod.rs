@@ -110,6 +110,24 @@ fn cert_error(_: &weft_dtls_srtp::cert::CertError) -> &'static str {
     "certificate generation failed"
 }
 
+/// Receive buffer asked of the kernel for each socket: weft's SCTP advertises a 1 MiB
+/// window, and a burst that fills it must not overflow the socket first (Linux defaults to
+/// about 208 KiB; the kernel caps the request at `net.core.rmem_max`).
+const RECV_BUFFER: usize = 1 << 20;
+
+/// A non-blocking UDP socket bound to `addr`, with [`RECV_BUFFER`], on tokio.
+pub(crate) fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, RtcError> {
+    let err = |_| RtcError::InvalidState("cannot bind a UDP socket");
+    let domain = socket2::Domain::for_address(addr);
+    let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))
+        .map_err(err)?;
+    // A smaller buffer than asked is not an error: the kernel's limit applies.
+    let _ = s.set_recv_buffer_size(RECV_BUFFER);
+    s.set_nonblocking(true).map_err(err)?;
+    s.bind(&addr.into()).map_err(err)?;
+    UdpSocket::from_std(s.into()).map_err(err)
+}
+
 /// The host's primary addresses: the source address the system picks for a route to a
 /// public address (a connected UDP socket sends nothing), IPv4 then IPv6.
 fn primary_addresses() -> Vec<IpAddr> {
@@ -242,9 +260,7 @@ impl PeerConnection {
                     config.bind
                 };
                 for ip in bind {
-                    let s = UdpSocket::bind(SocketAddr::new(ip, 0))
-                        .await
-                        .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;
+                    let s = bind_udp(SocketAddr::new(ip, 0))?;
                     let a = s
                         .local_addr()
                         .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;

@@ -52,11 +52,7 @@ impl SharedSocket {
     pub async fn bind(addr: SocketAddr) -> Result<SharedSocket, RtcError> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|_| RtcError::InvalidState("no tokio runtime"))?;
-        let socket = Arc::new(
-            UdpSocket::bind(addr)
-                .await
-                .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?,
-        );
+        let socket = Arc::new(super::bind_udp(addr)?);
         let local = socket
             .local_addr()
             .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;

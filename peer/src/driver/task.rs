@@ -307,7 +307,11 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
             }
         };
         match wake {
-            Wake::Command(Some(Command::Call(f))) => f(&mut core),
+            Wake::Command(Some(Command::Call(f))) => {
+                // API calls happen now, not at the last datagram or timer (Rtc's contract).
+                core.rtc.handle_timeout(now());
+                f(&mut core)
+            }
             Wake::Command(Some(Command::Close(reply))) => {
                 close_reply = Some(reply);
                 break;
