@@ -131,3 +131,38 @@ pub fn parse_description(
         sdp: sdp.to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_peer::SdpType;
+
+    #[test]
+    fn descriptions_parse_and_refuse_by_cause() {
+        let d = parse_description(br#"{"type":"offer","sdp":"v=0\r\n"}"#, SdpType::Offer);
+        assert_eq!(d.map(|d| d.sdp), Ok("v=0\r\n".to_owned()));
+        let e = |b: &[u8]| parse_description(b, SdpType::Offer).unwrap_err();
+        assert!(e(b"{").starts_with("body is not JSON"));
+        assert!(e(br#"{"sdp":"v=0"}"#).contains("no \"type\""));
+        assert!(e(br#"{"type":"answer","sdp":"v=0"}"#).contains("expected \"type\": \"offer\""));
+        assert!(e(br#"{"type":"offer","sdp":5}"#).contains("no \"sdp\""));
+        let a = weft_peer::SessionDescription::answer("v=0\r\n");
+        assert_eq!(
+            description_json(&a),
+            serde_json::json!({"type": "answer", "sdp": "v=0\r\n"})
+        );
+    }
+
+    #[test]
+    fn offer_url_adds_the_path_only_when_there_is_none() {
+        let u = |s: &str| http::offer_url(s).map(|u| u.to_string());
+        assert_eq!(u("http://h:8080"), Ok("http://h:8080/offer".to_owned()));
+        assert_eq!(u("http://h:8080/"), Ok("http://h:8080/offer".to_owned()));
+        assert_eq!(
+            u("http://h:8080/x/offer"),
+            Ok("http://h:8080/x/offer".to_owned())
+        );
+        assert!(u("https://h/offer").is_err());
+        assert!(u("not a url").is_err());
+    }
+}
