@@ -462,3 +462,52 @@ async fn twenty_connections_share_one_server_socket() {
         "the shared socket and the clients' are released"
     );
 }
+
+/// Relayed candidates through a real TURN server (coturn on loopback): both connections
+/// take only relay candidates (`CandidatePolicy::Relay`), gather them from coturn, and
+/// the data channel runs relay to relay.
+#[tokio::test]
+async fn relay_only_through_coturn() {
+    let _serial = SERIAL.lock().await;
+    let Some(coturn) = weft_testkit::start_coturn() else {
+        return;
+    };
+    // coturn needs a moment to listen.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mk = || {
+        let mut rtc = weft_peer::RtcConfig::new(PeerConfig::generate_certificate().unwrap());
+        rtc.ice.policy = weft_ice::CandidatePolicy::Relay;
+        rtc.ice.turn_servers = vec![weft_ice::TurnServer {
+            addr: coturn.addr,
+            username: coturn.user.0.into(),
+            password: coturn.user.1.into(),
+        }];
+        PeerConfig {
+            rtc: Some(rtc),
+            ..PeerConfig::loopback()
+        }
+    };
+    let a = PeerConnection::new(mk()).await.unwrap();
+    let b = PeerConnection::new(mk()).await.unwrap();
+    let ours = a
+        .create_data_channel("relayed", ChannelOptions::default())
+        .await
+        .unwrap();
+    negotiate(&a, &b).await;
+    let offer = a.local_description().await.unwrap().unwrap().sdp;
+    assert!(offer.contains("typ relay"), "{offer}");
+    assert!(!offer.contains("typ host"), "relay policy: {offer}");
+    let theirs = remote_channel(&b).await;
+    within(10, "open", ours.opened()).await.unwrap();
+    ours.send_text("through the relay").await.unwrap();
+    let m = within(10, "message", theirs.recv()).await.unwrap();
+    assert_eq!(m.text(), Some("through the relay"));
+    let pair = a
+        .with_rtc(|rtc| rtc.ice_agent().selected_pair())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pair.local.kind, weft_ice::CandidateKind::Relayed);
+    a.close().await;
+    b.close().await;
+}
