@@ -42,7 +42,8 @@ pub mod stats;
 pub use codec::{Codec, CodecName, MediaKind};
 #[cfg(feature = "tokio")]
 pub use driver::{
-    DataChannel, DataChannelMessage, PeerConfig, PeerConnection, PeerEvent, SharedSocket,
+    DataChannel, DataChannelMessage, PeerConfig, PeerConnection, PeerEvent, RemoteTrack,
+    SharedSocket,
 };
 pub use event::*;
 pub use rtc::{Input, MediaCounters, OfferOptions, Output, Rtc, RtcConfig, RtcError, Transmit};

@@ -511,3 +511,36 @@ async fn relay_only_through_coturn() {
     a.close().await;
     b.close().await;
 }
+
+/// A remote track is a stream of its own: the frames of its transceiver come out of
+/// `RemoteTrack::recv`, in order, while the handle is held.
+#[tokio::test]
+async fn remote_track_streams_its_frames() {
+    let _serial = SERIAL.lock().await;
+    let (a, b) = pair().await;
+    let video = a.add_track(MediaKind::Video, "s", "v").await.unwrap();
+    negotiate(&a, &b).await;
+    let track = within(5, "track event", async {
+        loop {
+            match b.next_event().await {
+                Some(PeerEvent::Track { track, .. }) => return track,
+                Some(_) => {}
+                None => panic!("connection ended"),
+            }
+        }
+    })
+    .await;
+    assert_eq!(track.kind(), MediaKind::Video);
+    within(10, "connected", a.connected()).await.unwrap();
+    for i in 0..20u32 {
+        let mut f = vec![0x10u8; 2000];
+        f[1..5].copy_from_slice(&i.to_be_bytes());
+        a.write_frame(video, None, i * 3000, f).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for i in 0..20u32 {
+        let f = within(5, "frame", track.recv()).await.unwrap();
+        assert_eq!(f.timestamp, i * 3000);
+        assert_eq!(f.data[1..5], i.to_be_bytes());
+    }
+}

@@ -38,6 +38,7 @@
 mod channel;
 mod shared;
 mod task;
+mod track;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::Arc;
@@ -52,6 +53,7 @@ use weft_dtls_srtp::cert::{Certificate, Validity};
 pub use channel::{DataChannel, DataChannelMessage};
 pub use shared::SharedSocket;
 use task::{Command, Core, SharedLink};
+pub use track::RemoteTrack;
 
 use crate::{
     ChannelOptions, Direction, Event, Frame, IceCandidateInit, IceConnectionState,
@@ -189,8 +191,11 @@ pub enum PeerEvent {
         mid: String,
         /// Audio or video.
         kind: MediaKind,
+        /// Its frames as a stream of their own (drop it to get them as
+        /// [`PeerEvent::Frame`] instead).
+        track: RemoteTrack,
     },
-    /// A whole frame arrived on a transceiver.
+    /// A whole frame arrived on a transceiver whose [`RemoteTrack`] is not held.
     Frame {
         /// The transceiver.
         transceiver: TransceiverId,

@@ -15,10 +15,11 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex};
 
 use super::channel::{DataChannel, DataChannelMessage};
 use super::shared::{Routed, RouterCmd};
+use super::track::RemoteTrack;
 use super::PeerEvent;
 use crate::{
-    ChannelRef, ChannelState, Event, IceGatheringState, Input, Output, PeerConnectionState, Rtc,
-    RtcError, Transmit,
+    ChannelRef, ChannelState, Event, Frame, IceGatheringState, Input, Output, PeerConnectionState,
+    Rtc, RtcError, TransceiverId, Transmit,
 };
 
 /// The one place the driver reads the clock: the driver is the I/O layer that feeds time
@@ -62,6 +63,8 @@ pub(crate) struct Core {
     state: watch::Sender<PeerConnectionState>,
     gathering: watch::Sender<IceGatheringState>,
     channels: HashMap<ChannelRef, ChannelSlot>,
+    /// Frame streams of the remote tracks whose handles live.
+    tracks: HashMap<TransceiverId, mpsc::UnboundedSender<Frame>>,
     cmd: mpsc::WeakSender<Command>,
     outbox: Vec<Transmit>,
 }
@@ -85,6 +88,7 @@ impl Core {
             state,
             gathering,
             channels: HashMap::new(),
+            tracks: HashMap::new(),
             cmd,
             outbox: Vec::new(),
         }
@@ -179,12 +183,35 @@ impl Core {
                 transceiver,
                 mid,
                 kind,
-            } => PeerEvent::Track {
-                transceiver,
-                mid,
-                kind,
-            },
-            Event::Frame { transceiver, frame } => PeerEvent::Frame { transceiver, frame },
+            } => {
+                let (tx, rx) = mpsc::unbounded_channel();
+                self.tracks.insert(transceiver, tx);
+                PeerEvent::Track {
+                    transceiver,
+                    mid: mid.clone(),
+                    kind,
+                    track: RemoteTrack {
+                        transceiver,
+                        mid,
+                        kind,
+                        frames: Mutex::new(rx),
+                    },
+                }
+            }
+            Event::Frame { transceiver, frame } => {
+                // To the track's own stream while its handle lives.
+                let frame = match self.tracks.get(&transceiver) {
+                    Some(tx) => match tx.send(frame) {
+                        Ok(()) => return,
+                        Err(mpsc::error::SendError(f)) => {
+                            self.tracks.remove(&transceiver);
+                            f
+                        }
+                    },
+                    None => frame,
+                };
+                PeerEvent::Frame { transceiver, frame }
+            }
             Event::KeyframeRequest { transceiver } => PeerEvent::KeyframeRequest { transceiver },
             other => PeerEvent::Other(other),
         };
