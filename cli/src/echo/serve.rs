@@ -203,17 +203,32 @@ async fn session(n: u64, pc: PeerConnection, started: Instant) {
     let pc = Arc::new(pc);
     let counts = Arc::new(Counts::default());
     let mut connected_at = None;
+    // Once a second: has the client closed DTLS (close_notify)? Then the session is over
+    // (RFC 5246 §7.2.1: no more data on this connection), without waiting for ICE consent
+    // to expire (RFC 7675 §5.1, 30 s).
+    let mut check = tokio::time::interval(Duration::from_secs(1));
     loop {
         let wait = match connected_at {
             None => CONNECT_LIMIT.saturating_sub(started.elapsed()),
             Some(_) => Duration::from_secs(3600),
         };
-        let ev = match tokio::time::timeout(wait, pc.next_event()).await {
-            Ok(Some(ev)) => ev,
-            Ok(None) => break,
-            Err(_) => {
+        let next = tokio::select! {
+            ev = tokio::time::timeout(wait, pc.next_event()) => Some(ev),
+            _ = check.tick() => None,
+        };
+        let ev = match next {
+            Some(Ok(Some(ev))) => ev,
+            Some(Ok(None)) => break,
+            Some(Err(_)) => {
                 eprintln!("weft echo serve: session {n}: not connected within {CONNECT_LIMIT:?}");
                 break;
+            }
+            None => {
+                if connected_at.is_some() && dtls_closed(&pc).await {
+                    eprintln!("weft echo serve: session {n}: the client closed DTLS");
+                    break;
+                }
+                continue;
             }
         };
         match ev {
@@ -285,4 +300,16 @@ async fn session(n: u64, pc: PeerConnection, started: Instant) {
         counts.messages_echoed.load(Ordering::Relaxed),
         counts.rtp_echoed.load(Ordering::Relaxed),
     );
+}
+
+/// Whether the DTLS transport is closed (W3C `RTCDtlsTransportState` "closed").
+async fn dtls_closed(pc: &PeerConnection) -> bool {
+    pc.with_rtc(|rtc| {
+        rtc.stats().iter().any(|s| match s {
+            weft_peer::Stats::Transport(t) => t.dtls_state == "closed",
+            _ => false,
+        })
+    })
+    .await
+    .unwrap_or(true)
 }
