@@ -159,8 +159,8 @@ async fn offer(State(server): State<Arc<Server>>, body: Bytes) -> Response {
 }
 
 /// Applies the offer, makes every offered audio and video transceiver send too (W3C
-/// `addTrack` reuses an offered transceiver, RFC 8829 §5.10), answers and waits for the
-/// candidates (non-trickle).
+/// `addTrack` reuses a transceiver made by the remote offer, RFC 8829 §4.1.2), answers
+/// and waits for the candidates (non-trickle).
 async fn answer(
     pc: &PeerConnection,
     offer: weft_peer::SessionDescription,
