@@ -505,6 +505,11 @@ impl Rtc {
         self.transceivers.get(t.0)?.mid.as_deref()
     }
 
+    /// Audio or video.
+    pub fn media_kind(&self, t: TransceiverId) -> Option<MediaKind> {
+        self.transceivers.get(t.0).map(|t| t.kind)
+    }
+
     /// The negotiated codecs of a transceiver (ours before negotiation).
     pub fn codecs(&self, t: TransceiverId) -> Option<&[Codec]> {
         self.transceivers.get(t.0).map(|t| t.codecs.as_slice())

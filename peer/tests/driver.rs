@@ -323,6 +323,21 @@ fn open_fds() -> usize {
         .count()
 }
 
+/// The socket count once connections an earlier test dropped have finished closing in
+/// the background (it stops changing).
+async fn settled_sockets() -> usize {
+    let mut last = open_fds();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = open_fds();
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    last
+}
+
 /// Resident set size of this process (`/proc/self/statm`, pages of 4 KiB).
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -346,7 +361,8 @@ async fn no_socket_or_task_leaks_over_200_connections() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
     const WARMUP: usize = 20;
-    let (fds0, tasks0) = (open_fds(), alive_tasks());
+    let fds0 = settled_sockets().await;
+    let tasks0 = alive_tasks();
     let mut rss_warm = 0;
     let start = Instant::now();
     let mut peak = (fds0, tasks0);
@@ -415,7 +431,7 @@ fn handles_are_send_and_sync() {
 #[tokio::test]
 async fn twenty_connections_share_one_server_socket() {
     let _serial = SERIAL.lock().await;
-    let fds0 = open_fds();
+    let fds0 = settled_sockets().await;
     let shared = weft_peer::SharedSocket::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -520,16 +536,17 @@ async fn remote_track_streams_its_frames() {
     let (a, b) = pair().await;
     let video = a.add_track(MediaKind::Video, "s", "v").await.unwrap();
     negotiate(&a, &b).await;
-    let track = within(5, "track event", async {
+    let t = within(5, "track event", async {
         loop {
             match b.next_event().await {
-                Some(PeerEvent::Track { track, .. }) => return track,
+                Some(PeerEvent::Track { transceiver, .. }) => return transceiver,
                 Some(_) => {}
                 None => panic!("connection ended"),
             }
         }
     })
     .await;
+    let track = b.remote_track(t).await.unwrap();
     assert_eq!(track.kind(), MediaKind::Video);
     within(10, "connected", a.connected()).await.unwrap();
     for i in 0..20u32 {

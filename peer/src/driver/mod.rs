@@ -191,11 +191,9 @@ pub enum PeerEvent {
         mid: String,
         /// Audio or video.
         kind: MediaKind,
-        /// Its frames as a stream of their own (drop it to get them as
-        /// [`PeerEvent::Frame`] instead).
-        track: RemoteTrack,
     },
-    /// A whole frame arrived on a transceiver whose [`RemoteTrack`] is not held.
+    /// A whole frame arrived on a transceiver that has no [`RemoteTrack`] stream
+    /// ([`PeerConnection::remote_track`]).
     Frame {
         /// The transceiver.
         transceiver: TransceiverId,
@@ -526,6 +524,13 @@ impl PeerConnection {
                 .write_rtp(task::now(), t, payload_type, marker, timestamp, &payload)
         })
         .await?
+    }
+
+    /// The frames of a transceiver as a stream of their own (W3C `RTCRtpReceiver.track`):
+    /// from this call on they come out of [`RemoteTrack::recv`] instead of the
+    /// connection's [`PeerEvent::Frame`]; once the handle is dropped, they go back there.
+    pub async fn remote_track(&self, t: TransceiverId) -> Result<RemoteTrack, RtcError> {
+        self.call(move |c| c.remote_track(t)).await?
     }
 
     /// Asks the peer for a key frame of what a transceiver receives (PLI).

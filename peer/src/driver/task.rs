@@ -115,6 +115,20 @@ impl Core {
         }
     }
 
+    /// A frame stream for a transceiver (replacing an earlier one).
+    pub(crate) fn remote_track(&mut self, t: TransceiverId) -> Result<RemoteTrack, RtcError> {
+        let mid = self.rtc.mid(t).ok_or(RtcError::Unknown)?.to_owned();
+        let kind = self.rtc.media_kind(t).ok_or(RtcError::Unknown)?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.tracks.insert(t, tx);
+        Ok(RemoteTrack {
+            transceiver: t,
+            mid,
+            kind,
+            frames: Mutex::new(rx),
+        })
+    }
+
     /// `createDataChannel` on the core, and its handle.
     pub(crate) fn create_data_channel(
         &mut self,
@@ -183,21 +197,11 @@ impl Core {
                 transceiver,
                 mid,
                 kind,
-            } => {
-                let (tx, rx) = mpsc::unbounded_channel();
-                self.tracks.insert(transceiver, tx);
-                PeerEvent::Track {
-                    transceiver,
-                    mid: mid.clone(),
-                    kind,
-                    track: RemoteTrack {
-                        transceiver,
-                        mid,
-                        kind,
-                        frames: Mutex::new(rx),
-                    },
-                }
-            }
+            } => PeerEvent::Track {
+                transceiver,
+                mid,
+                kind,
+            },
             Event::Frame { transceiver, frame } => {
                 // To the track's own stream while its handle lives.
                 let frame = match self.tracks.get(&transceiver) {

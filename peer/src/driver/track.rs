@@ -5,9 +5,9 @@ use tokio::sync::{mpsc, Mutex};
 use crate::{Frame, MediaKind, TransceiverId};
 
 /// W3C `RTCRtpReceiver.track` as a stream: the whole frames one transceiver receives,
-/// from the `track` event on. While a `RemoteTrack` is alive its frames come out of
-/// [`recv`](Self::recv); once it is dropped they come out of the connection's event
-/// stream as [`super::PeerEvent::Frame`] again.
+/// from [`super::PeerConnection::remote_track`] on. While a `RemoteTrack` is alive its
+/// frames come out of [`recv`](Self::recv); once it is dropped they come out of the
+/// connection's event stream as [`super::PeerEvent::Frame`] again.
 #[derive(Debug)]
 pub struct RemoteTrack {
     pub(crate) transceiver: TransceiverId,
