@@ -1244,8 +1244,11 @@ impl Rtc {
         }))
     }
 
-    /// Sends a message on an open channel.
-    pub fn send(&mut self, r: ChannelRef, kind: MessageKind, data: &[u8]) -> Result<(), RtcError> {
+    /// The association and SCTP stream id of a channel that has one.
+    fn open_channel_sctp(
+        &mut self,
+        r: ChannelRef,
+    ) -> Result<(&mut Association, ChannelId), RtcError> {
         let id = self
             .channels
             .iter()
@@ -1258,6 +1261,12 @@ impl Rtc {
             .as_mut()
             .and_then(|s| s.sctp.as_mut())
             .ok_or(RtcError::InvalidState("channel not open"))?;
+        Ok((sctp, id))
+    }
+
+    /// Sends a message on an open channel.
+    pub fn send(&mut self, r: ChannelRef, kind: MessageKind, data: &[u8]) -> Result<(), RtcError> {
+        let (sctp, id) = self.open_channel_sctp(r)?;
         sctp.send(id, kind, data).map_err(RtcError::Channel)?;
         self.pump();
         Ok(())
@@ -1281,18 +1290,7 @@ impl Rtc {
         r: ChannelRef,
         threshold: usize,
     ) -> Result<(), RtcError> {
-        let id = self
-            .channels
-            .iter()
-            .find(|c| c.r == r)
-            .ok_or(RtcError::Unknown)?
-            .id
-            .ok_or(RtcError::InvalidState("channel not open"))?;
-        let sctp = self
-            .secure
-            .as_mut()
-            .and_then(|s| s.sctp.as_mut())
-            .ok_or(RtcError::InvalidState("channel not open"))?;
+        let (sctp, id) = self.open_channel_sctp(r)?;
         sctp.set_buffered_amount_low_threshold(id, threshold)
             .map_err(RtcError::Channel)
     }
