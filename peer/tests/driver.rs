@@ -561,3 +561,39 @@ async fn remote_track_streams_its_frames() {
         assert_eq!(f.data[1..5], i.to_be_bytes());
     }
 }
+
+/// With no `bind` list the connection binds every interface address of the host (one host
+/// candidate each), loopback only when asked.
+#[tokio::test]
+async fn binds_the_host_interfaces() {
+    let _serial = SERIAL.lock().await;
+    let pc = PeerConnection::new(PeerConfig::default()).await.unwrap();
+    let addrs = pc.local_addrs().to_vec();
+    assert!(!addrs.is_empty());
+    let real: Vec<_> = addrs.iter().filter(|a| !a.ip().is_loopback()).collect();
+    // On a host with no interface but loopback, loopback is used instead.
+    assert!(real.len() == addrs.len() || addrs.len() == 1, "{addrs:?}");
+    let with_lo = PeerConnection::new(PeerConfig {
+        include_loopback: true,
+        ..PeerConfig::default()
+    })
+    .await
+    .unwrap();
+    assert!(with_lo
+        .local_addrs()
+        .iter()
+        .any(|a| a.ip() == std::net::IpAddr::from([127, 0, 0, 1])));
+    assert_eq!(with_lo.local_addrs().len(), real.len() + 1);
+    pc.create_data_channel("c", ChannelOptions::default())
+        .await
+        .unwrap();
+    let offer = pc.create_offer().await.unwrap();
+    pc.set_local_description(offer).await.unwrap();
+    let sdp = pc.local_description().await.unwrap().unwrap().sdp;
+    for a in &addrs {
+        assert!(
+            sdp.contains(&format!(" {} {} typ host", a.ip(), a.port())),
+            "{sdp}"
+        );
+    }
+}

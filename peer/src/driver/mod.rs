@@ -40,7 +40,7 @@ mod shared;
 mod task;
 mod track;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -68,10 +68,11 @@ pub struct PeerConfig {
     /// certificate ([`PeerConfig::generate_certificate`]).
     pub rtc: Option<RtcConfig>,
     /// The addresses to bind a UDP socket on (port chosen by the system), one host
-    /// candidate each. Empty: the host's primary addresses, the ones the system routes
-    /// the public internet from (IPv4 and IPv6, found without sending a packet), or
-    /// loopback when there is no route.
+    /// candidate each. Empty: every interface address of the host (IPv4 and IPv6, not
+    /// loopback nor IPv6 link-local), or loopback when there is none.
     pub bind: Vec<IpAddr>,
+    /// With an empty `bind`: bind loopback (127.0.0.1) as well as the interfaces.
+    pub include_loopback: bool,
     /// The seed of every random choice of the core; `None`: drawn from the system RNG.
     pub seed: Option<[u8; 32]>,
     /// Use this shared socket instead of binding (`bind` is then ignored): many
@@ -84,6 +85,7 @@ impl std::fmt::Debug for PeerConfig {
         f.debug_struct("PeerConfig")
             .field("rtc", &self.rtc.as_ref().map(|_| ".."))
             .field("bind", &self.bind)
+            .field("include_loopback", &self.include_loopback)
             .field("seed", &self.seed.map(|_| ".."))
             .field("shared", &self.shared.as_ref().map(|s| s.local_addr()))
             .finish()
@@ -130,35 +132,22 @@ pub(crate) fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, RtcError> {
     UdpSocket::from_std(s.into()).map_err(err)
 }
 
-/// The host's primary addresses: the source address the system picks for a route to a
-/// public address (a connected UDP socket sends nothing), IPv4 then IPv6.
-fn primary_addresses() -> Vec<IpAddr> {
-    let probes: [(IpAddr, IpAddr); 2] = [
-        (
-            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
-        ),
-        (
-            IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-            IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1)),
-        ),
-    ];
-    let mut out = Vec::new();
-    for (any, public) in probes {
-        let Ok(s) = StdUdpSocket::bind(SocketAddr::new(any, 0)) else {
-            continue;
-        };
-        if s.connect(SocketAddr::new(public, 9)).is_err() {
-            continue;
-        }
-        if let Ok(a) = s.local_addr() {
-            let ip = a.ip();
-            if !ip.is_unspecified() && !out.contains(&ip) {
-                out.push(ip);
-            }
-        }
-    }
-    if out.is_empty() {
+/// The host's interface addresses (RFC 8445 §5.1.1.1: a host candidate per interface
+/// address): every non-loopback address except IPv6 link-local ones, and loopback too when
+/// `loopback` is set, or when there is nothing else.
+fn interface_addresses(loopback: bool) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(|ip| match ip {
+            IpAddr::V4(_) => !ip.is_loopback(),
+            // fe80::/10 needs a scope id to be reachable; browsers leave it out too.
+            IpAddr::V6(v6) => !ip.is_loopback() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+        })
+        .collect();
+    out.dedup();
+    if loopback || out.is_empty() {
         out.push(IpAddr::V4(Ipv4Addr::LOCALHOST));
     }
     out
@@ -258,7 +247,7 @@ impl PeerConnection {
             Some(shared) => sockets.push((shared.local, shared.socket.clone())),
             None => {
                 let bind = if config.bind.is_empty() {
-                    primary_addresses()
+                    interface_addresses(config.include_loopback)
                 } else {
                     config.bind
                 };
