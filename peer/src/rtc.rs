@@ -1707,8 +1707,10 @@ impl Rtc {
         }
         self.traffic.packets_received += 1;
         self.traffic.bytes_received += bytes.len() as u64;
+        // The payload borrows the datagram: DTLS reads it in place; SRTP decrypts in
+        // place, so media is copied once into a buffer of its own.
         let payload = match self.ice.handle_receive(now, local, src, bytes) {
-            Received::Data { payload, .. } => payload.to_vec(),
+            Received::Data { payload, .. } => payload,
             Received::Handled | Received::Dropped(_) => {
                 self.pump();
                 return;
@@ -1721,9 +1723,9 @@ impl Rtc {
             Some(128..=191) => {
                 let rtcp = payload.get(1).is_some_and(|b| (192..=223).contains(b));
                 if rtcp {
-                    self.rtcp_input(payload);
+                    self.rtcp_input(payload.to_vec());
                 } else {
-                    self.rtp_input(payload);
+                    self.rtp_input(payload.to_vec());
                 }
             }
             _ => {}
@@ -1731,14 +1733,14 @@ impl Rtc {
         self.pump();
     }
 
-    fn dtls_input(&mut self, payload: Vec<u8>) {
+    fn dtls_input(&mut self, payload: &[u8]) {
         let now = self.now;
         match self.secure.as_mut().and_then(|s| s.dtls.as_mut()) {
-            Some(d) => d.handle_input(now, &payload),
+            Some(d) => d.handle_input(now, payload),
             None => {
                 // The peer's ClientHello can beat its answer to us: keep a few.
                 if self.early_dtls.len() < 16 {
-                    self.early_dtls.push(payload);
+                    self.early_dtls.push(payload.to_vec());
                 }
             }
         }
