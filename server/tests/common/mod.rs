@@ -73,7 +73,7 @@ pub async fn connect(addr: SocketAddr) -> Result<Client, String> {
 
 /// [`connect`] with another channel label.
 pub async fn connect_label(addr: SocketAddr, label: &str) -> Result<Client, String> {
-    let e = |w: &str| move |err: RtcError| format!("{w}: {err}");
+    let e = |w: &'static str| move |err: RtcError| format!("{w}: {err}");
     let pc = PeerConnection::new(PeerConfig::loopback())
         .await
         .map_err(e("new"))?;
@@ -119,7 +119,11 @@ pub async fn next_event(dc: &DataChannel, limit: Duration) -> Result<Value, Stri
 }
 
 /// Events until one of `event_type` (returned), within `limit`.
-pub async fn wait_event(dc: &DataChannel, event_type: &str, limit: Duration) -> Result<Value, String> {
+pub async fn wait_event(
+    dc: &DataChannel,
+    event_type: &str,
+    limit: Duration,
+) -> Result<Value, String> {
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
@@ -132,6 +136,5 @@ pub async fn wait_event(dc: &DataChannel, event_type: &str, limit: Duration) -> 
 
 /// Whether `s` is a UUID version 4 (RFC 9562 §5.4), in the hyphenated form.
 pub fn is_uuid_v4(s: &str) -> bool {
-    matches!(uuid::Uuid::parse_str(s), Ok(u) if u.get_version_num() == 4)
-        && s.len() == 36
+    matches!(uuid::Uuid::parse_str(s), Ok(u) if u.get_version_num() == 4) && s.len() == 36
 }
