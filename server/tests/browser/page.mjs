@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// Opens weft-server's own page (GET /) in headless Debian Chromium with a fake camera and
+// microphone, and reports what the page shows (its window.weftState), for server/tests/browser.rs.
+//
+//   node page.mjs --url http://127.0.0.1:PORT/ [--timeout 60] [--chromium /usr/bin/chromium]
+//
+// Waits until the page's state shows a stats event with video and audio frames > 0 (or an
+// error, or the timeout), then prints ONE JSON line {ok, state, chromium, error} on stdout.
+// playwright-core is the copy scripts/setup installs for weft-peer's browser tests
+// (peer/tests/browser/node_modules); it never downloads a browser.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const started = Date.now();
+const log = (...a) => console.error(`[page +${Date.now() - started}ms]`, ...a);
+
+function parseArgs(argv) {
+  const o = { url: null, timeout: 60, chromium: '/usr/bin/chromium' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    switch (a) {
+      case '--url': o.url = val(); break;
+      case '--timeout': o.timeout = Number(val()); break;
+      case '--chromium': o.chromium = val(); break;
+      default: throw new Error(`unknown argument ${a}`);
+    }
+  }
+  if (!o.url) throw new Error('--url is required');
+  if (!(o.timeout > 0)) throw new Error('--timeout must be > 0 seconds');
+  return o;
+}
+
+let context = null;
+let profile = null;
+let finished = false;
+
+function emit(result) {
+  if (finished) return;
+  finished = true;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function closeAll() {
+  if (context) {
+    const c = context;
+    context = null;
+    await Promise.race([c.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+  }
+  if (profile) {
+    try { fs.rmSync(profile, { recursive: true, force: true }); } catch { /* best effort */ }
+    profile = null;
+  }
+}
+
+const done = (s) => !!(s && s.lastStats && s.lastStats.video_frames > 0 && s.lastStats.audio_frames > 0);
+
+async function main() {
+  const result = { ok: false, state: null, chromium: null, error: null, totalMs: null };
+  let opt;
+  try {
+    opt = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    emit({ ...result, error: `usage: ${e.message}` });
+    process.exit(2);
+  }
+  const hard = setTimeout(async () => {
+    result.error = result.error || `hard timeout after ${opt.timeout} s`;
+    emit(result);
+    await closeAll();
+    process.exit(1);
+  }, opt.timeout * 1000 + 2000);
+  hard.unref();
+  try {
+    const pw = path.resolve(here, '../../../peer/tests/browser/node_modules/playwright-core/index.mjs');
+    const { chromium } = await import(pathToFileURL(pw).href);
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-server-chromium-'));
+    const args = [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--no-default-browser-check', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-breakpad',
+      '--disable-dev-shm-usage', '--disable-field-trial-config',
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows', '--mute-audio',
+      '--allow-loopback-in-peer-connection',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+      `--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank',
+    ];
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: opt.chromium, headless: true, ignoreDefaultArgs: true, args, timeout: 30000,
+    });
+    result.chromium = context.browser()?.version() ?? null;
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('console', (m) => log(`page: ${m.text()}`));
+    page.on('pageerror', (e) => log(`page error: ${e.message}`));
+    log(`opening ${opt.url}`);
+    await page.goto(opt.url, { timeout: 15000 });
+    const deadline = started + opt.timeout * 1000;
+    let s = null;
+    while (Date.now() < deadline) {
+      s = await page.evaluate(() => window.weftState);
+      if (done(s) || s.phase === 'failed' || s.connectionState === 'failed') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // The full event log is long; the test needs the counts, the first events and the last stats.
+    s.events = s.events.slice(0, 5);
+    result.state = s;
+    if (!done(s)) result.error = s.errors.length ? s.errors.join('; ') : 'no stats with video and audio frames';
+    result.ok = done(s) && !s.errors.length;
+    log(`ok=${result.ok} connection=${s.connectionState} channel=${s.channelState} ` +
+        `started after open: ${s.sessionStartedDelayMs} ms, stats: ${JSON.stringify(s.lastStats)}`);
+    await page.evaluate(() => document.getElementById('stop').click()).catch(() => {});
+    await new Promise((r) => setTimeout(r, 300));
+  } catch (e) {
+    result.error = result.error || String(e && e.message ? e.message.split('\n')[0] : e);
+    log(`error: ${result.error}`);
+  }
+  result.totalMs = Date.now() - started;
+  emit(result);
+  await closeAll();
+  clearTimeout(hard);
+  process.exit(result.ok ? 0 : 1);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => { await closeAll(); process.exit(1); });
+}
+main();
