@@ -5,8 +5,11 @@
 // Test harness code: real sockets and real deadlines.
 #![allow(clippy::disallowed_methods)]
 
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -137,4 +140,61 @@ pub async fn wait_event(
 /// Whether `s` is a UUID version 4 (RFC 9562 §5.4), in the hyphenated form.
 pub fn is_uuid_v4(s: &str) -> bool {
     matches!(uuid::Uuid::parse_str(s), Ok(u) if u.get_version_num() == 4) && s.len() == 36
+}
+
+/// Kills and reaps the server if a test fails before it exits by itself.
+pub struct Reaper(pub Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// Starts the `weft-server` binary (with more `WEFT_*` settings in `env`) on loopback ports the system picks; its HTTP address (read from
+/// its log) and a channel of its further log lines.
+pub fn spawn_server(
+    env: &[(&str, &str)],
+    quiet: bool,
+) -> (Reaper, SocketAddr, mpsc::Receiver<String>) {
+    let child = Command::new(env!("CARGO_BIN_EXE_weft-server"))
+        .env("WEFT_PORT", "0")
+        .env("WEFT_BIND", "127.0.0.1")
+        .env("WEFT_MEDIA_IP", "127.0.0.1")
+        .env("WEFT_MEDIA_PORT", "0")
+        .envs(env.iter().copied())
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start weft-server");
+    let mut child = Reaper(child);
+    let stderr = child.0.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if !quiet {
+                eprintln!("[weft-server] {line}");
+            }
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .expect("no 'listening on' line from weft-server");
+        if let Some(i) = line.find("listening on http://") {
+            let rest = &line[i + "listening on http://".len()..];
+            let addr = rest.split('/').next().expect("address");
+            return (child, addr.parse().expect("socket address"), rx);
+        }
+    }
 }

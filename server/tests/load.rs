@@ -1,0 +1,104 @@
+//! The load figure (not run by default): offers answered per second, and memory per live
+//! session, against the real binary. Run it on a release build:
+//!
+//! ```text
+//! cargo test --release -p weft-server --test load -- --ignored --nocapture
+//! ```
+
+#![allow(clippy::disallowed_methods)]
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{connect, request, spawn_server, wait_event, Client};
+
+/// VmRSS of a process, in KiB (Linux `/proc/PID/status`).
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "load figure: cargo test --release -p weft-server --test load -- --ignored --nocapture"]
+async fn offers_per_second_and_memory_per_session() {
+    const SEQUENTIAL: usize = 200;
+    let env = [
+        ("WEFT_IDLE_TIMEOUT_SEC", "600"),
+        ("WEFT_MAX_SESSIONS", "2000"),
+    ];
+
+    // Offers answered per second: one weft client process, one offer after another. The
+    // client closes each connection once answered (its session then ends on the server).
+    let (server, addr, _logs) = spawn_server(&env, true);
+    let mut post_total = Duration::ZERO;
+    let t0 = Instant::now();
+    for _ in 0..SEQUENTIAL {
+        let t = Instant::now();
+        let c = connect(addr).await.expect("client");
+        post_total += t.elapsed();
+        c.pc.close().await;
+    }
+    let wall = t0.elapsed();
+    println!(
+        "LOAD sequential offers: {SEQUENTIAL} in {:.2} s = {:.1} offers/s (client offer + POST + answer applied, mean {:.1} ms each)",
+        wall.as_secs_f64(),
+        SEQUENTIAL as f64 / wall.as_secs_f64(),
+        post_total.as_secs_f64() * 1000.0 / SEQUENTIAL as f64,
+    );
+    drop(server);
+
+    // Memory per live session: a fresh server, sessions added in steps, each one connected
+    // with its channel open (session_started received).
+    let (server, addr, _logs) = spawn_server(&env, true);
+    let pid = server.0.id();
+    // One session first, closed again, so the runtime's one-off allocations are in the
+    // baseline.
+    let warm = connect(addr).await.expect("warm-up client");
+    wait_event(&warm.dc, "session_started", Duration::from_secs(10))
+        .await
+        .expect("warm-up");
+    warm.pc.close().await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let base = rss_kib(pid);
+    println!("LOAD baseline RSS: {base} KiB");
+    let mut clients: Vec<Client> = Vec::new();
+    for target in [10usize, 100, 250, 500] {
+        let t = Instant::now();
+        while clients.len() < target {
+            let batch = (target - clients.len()).min(50);
+            let tasks: Vec<_> = (0..batch)
+                .map(|_| {
+                    tokio::spawn(async move {
+                        let c = connect(addr).await?;
+                        wait_event(&c.dc, "session_started", Duration::from_secs(60)).await?;
+                        Ok::<_, String>(c)
+                    })
+                })
+                .collect();
+            for task in tasks {
+                clients.push(task.await.expect("join").expect("client"));
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let (_, _, body) = request(addr, "GET", "/healthz", Vec::new())
+            .await
+            .expect("healthz");
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        let rss = rss_kib(pid);
+        println!(
+            "LOAD {target} live sessions (server says {}): RSS {rss} KiB, +{} KiB over baseline = {:.1} KiB per session (added in {:.2} s)",
+            v["sessions"],
+            rss.saturating_sub(base),
+            rss.saturating_sub(base) as f64 / target as f64,
+            t.elapsed().as_secs_f64(),
+        );
+    }
+    for c in &clients {
+        c.pc.close().await;
+    }
+}
