@@ -38,7 +38,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = rt.block_on(weft_server::run_until(config, stop_signal(), CLOSE_LIMIT));
+    let result = rt.block_on(async {
+        let signal = stop_signal();
+        weft_server::run_until(config, signal, CLOSE_LIMIT).await
+    });
     // Tasks still running (a page's keep-alive connection) do not hold the exit.
     rt.shutdown_timeout(Duration::from_millis(200));
     match result {
@@ -50,25 +53,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn stop_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
+/// SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is called (before the
+/// server starts), so a signal that comes early is not lost to the default action.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let int = signal(SignalKind::interrupt());
+    let term = signal(SignalKind::terminate());
+    async move {
+        match (int, term) {
+            (Ok(mut int), Ok(mut term)) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
+                    _ = int.recv() => {}
                     _ = term.recv() => {}
                 }
             }
-            Err(_) => {
+            _ => {
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
     }
-    #[cfg(not(unix))]
-    {
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    async {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
