@@ -139,6 +139,15 @@ impl Server {
     /// Makes the certificate and binds the shared UDP socket (on the current tokio
     /// runtime).
     pub async fn new(config: Config) -> Result<Arc<Server>, ServerError> {
+        Server::with_rtc(config, |_| {}).await
+    }
+
+    /// [`Server::new`] with the template of every session's peer connection adjusted by
+    /// `tune` (ICE timers, codecs, MTU), e.g. a short consent timeout in tests.
+    pub async fn with_rtc(
+        config: Config,
+        tune: impl FnOnce(&mut RtcConfig),
+    ) -> Result<Arc<Server>, ServerError> {
         let certificate = PeerConfig::generate_certificate()
             .map_err(|e| ServerError::Certificate(e.to_string()))?;
         let ip = match config.media_ip {
@@ -151,9 +160,11 @@ impl Server {
         let socket = SharedSocket::bind(media)
             .await
             .map_err(|e| ServerError::Bind(format!("UDP {media}: {e}")))?;
+        let mut rtc = RtcConfig::new(certificate);
+        tune(&mut rtc);
         Ok(Arc::new(Server {
             config,
-            rtc: RtcConfig::new(certificate),
+            rtc,
             socket,
             registry: Arc::default(),
         }))
@@ -282,8 +293,16 @@ impl Running {
 
 /// Starts the server: the shared UDP socket, then HTTP on `bind:port`.
 pub async fn start(config: Config) -> Result<Running, ServerError> {
+    start_with(config, |_| {}).await
+}
+
+/// [`start`] with every session's peer connection adjusted by `tune` ([`Server::with_rtc`]).
+pub async fn start_with(
+    config: Config,
+    tune: impl FnOnce(&mut RtcConfig),
+) -> Result<Running, ServerError> {
     let http = SocketAddr::new(config.bind, config.port);
-    let server = Server::new(config).await?;
+    let server = Server::with_rtc(config, tune).await?;
     let listener = tokio::net::TcpListener::bind(http)
         .await
         .map_err(|e| ServerError::Bind(format!("TCP {http}: {e}")))?;
