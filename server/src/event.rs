@@ -89,7 +89,8 @@ pub enum ServerEvent<'a> {
         counts: Counts,
         /// Frame payload bits per second over the last interval.
         bitrate_bps: u64,
-        /// The video resolution, if a key frame stated it (VP8, RFC 6386 §9.1).
+        /// The video resolution, if a key frame stated it (VP8 key frame header, RFC 6386
+        /// §9.1; H.264 sequence parameter set, H.264 §7.4.2.1.1).
         resolution: Option<String>,
     },
     /// Sent last, when the session ends while the channel is open.

@@ -30,6 +30,7 @@
 
 pub mod config;
 pub mod event;
+pub mod h264;
 pub mod http;
 pub mod offer;
 pub mod registry;

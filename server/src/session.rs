@@ -23,7 +23,7 @@ use weft_peer::{
 use crate::config::SessionConfig;
 use crate::event::{Counts, EndReason, ServerEvent, Summary};
 use crate::registry::{Registry, Slot};
-use crate::vp8;
+use crate::{h264, vp8};
 
 /// The one data channel label bound to a session (compared case-sensitively, as W3C
 /// labels are plain strings).
@@ -206,10 +206,13 @@ impl Session {
                 c.video_frames.fetch_add(1, Ordering::Relaxed);
                 if frame.keyframe {
                     c.keyframes.fetch_add(1, Ordering::Relaxed);
-                    if frame.codec == CodecName::Vp8 {
-                        if let Some(size) = vp8::key_frame_size(&frame.data) {
-                            self.live().resolution = Some(size);
-                        }
+                    let size = match frame.codec {
+                        CodecName::Vp8 => vp8::key_frame_size(&frame.data),
+                        CodecName::H264 => h264::sps_size(&frame.data),
+                        _ => None,
+                    };
+                    if let Some(size) = size {
+                        self.live().resolution = Some(size);
                     }
                 }
             }

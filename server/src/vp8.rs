@@ -1,5 +1,8 @@
 //! The picture size a VP8 key frame states in its header (RFC 6386 §9.1, §19.1).
 
+// Parses bytes from the network: no indexing that can panic (STYLE.md habit 4).
+#![deny(clippy::indexing_slicing)]
+
 /// Width and height of a VP8 key frame, or `None` for an inter frame or a frame too short
 /// or without the key frame start code.
 ///
@@ -30,6 +33,7 @@ pub fn key_frame_size(frame: &[u8]) -> Option<(u16, u16)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
