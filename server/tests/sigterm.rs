@@ -61,3 +61,40 @@ async fn sigterm_closes_every_session_and_exits_zero() {
         c.pc.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_json_writes_one_json_object_per_line() {
+    let (mut child, addr, logs) = spawn_server(&[("WEFT_LOG_JSON", "true")], true);
+    let c = connect(addr).await.expect("client");
+    wait_event(&c.dc, "session_started", Duration::from_secs(10))
+        .await
+        .expect("session_started");
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill");
+    let t0 = Instant::now();
+    let status = loop {
+        if let Some(s) = child.0.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(5), "still running");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(status.code(), Some(0));
+    let lines: Vec<String> = logs.try_iter().collect();
+    assert!(lines.len() >= 3, "{lines:?}");
+    for l in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"));
+        assert!(
+            v["level"].is_string() && v["fields"]["message"].is_string(),
+            "{l}"
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("session_started sent")),
+        "{lines:?}"
+    );
+    c.pc.close().await;
+}
