@@ -853,40 +853,7 @@ impl Rtc {
     }
 
     fn rollback(&mut self, local: bool) -> Result<(), RtcError> {
-        match (self.signaling, local) {
-            (SignalingState::HaveLocalOffer | SignalingState::HaveRemotePranswer, true)
-            | (SignalingState::HaveLocalOffer, false) => {
-                self.pending_local = None;
-                self.pending_remote = None;
-            }
-            (SignalingState::HaveRemoteOffer | SignalingState::HaveLocalPranswer, _) => {
-                self.pending_remote = None;
-                self.pending_local = None;
-                // W3C §4.4.1.5: transceivers the remote offer created go away.
-                let keep: Vec<String> = self
-                    .current_local
-                    .as_ref()
-                    .map(|a| {
-                        a.model
-                            .media
-                            .iter()
-                            .filter_map(|m| m.mid().map(String::from))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                self.lines.retain(|(mid, _)| keep.contains(mid));
-                for t in &mut self.transceivers {
-                    if t.mid.as_ref().is_some_and(|m| !keep.contains(m)) {
-                        t.mid = None;
-                        if t.track_id.starts_with("remote-") {
-                            t.stopped = true;
-                        }
-                    }
-                }
-            }
-            _ => return Err(RtcError::InvalidState("nothing to roll back")),
-        }
-        // Lines our rolled-back offer added leave the bundle again.
+        // What stays in the bundle: the lines of the current local description.
         let keep: Vec<String> = self
             .current_local
             .as_ref()
@@ -898,16 +865,34 @@ impl Rtc {
                     .collect()
             })
             .unwrap_or_default();
-        if local {
-            self.lines.retain(|(mid, _)| keep.contains(mid));
-            for t in &mut self.transceivers {
-                if t.mid.as_ref().is_some_and(|m| !keep.contains(m)) {
-                    t.mid = None;
+        match (self.signaling, local) {
+            // Our offer is withdrawn: lines it added leave the bundle again.
+            (SignalingState::HaveLocalOffer | SignalingState::HaveRemotePranswer, true)
+            | (SignalingState::HaveLocalOffer, false) => self.unbundle(&keep, false),
+            // The remote offer is withdrawn: W3C §4.4.1.5, transceivers it created go away.
+            (SignalingState::HaveRemoteOffer | SignalingState::HaveLocalPranswer, _) => {
+                self.unbundle(&keep, true)
+            }
+            _ => return Err(RtcError::InvalidState("nothing to roll back")),
+        }
+        self.pending_local = None;
+        self.pending_remote = None;
+        self.set_signaling(SignalingState::Stable);
+        Ok(())
+    }
+
+    /// Lines not in `keep` leave the bundle and their transceivers lose their mid; with
+    /// `stop_remote`, transceivers a remote offer created are stopped too.
+    fn unbundle(&mut self, keep: &[String], stop_remote: bool) {
+        self.lines.retain(|(mid, _)| keep.contains(mid));
+        for t in &mut self.transceivers {
+            if t.mid.as_ref().is_some_and(|m| !keep.contains(m)) {
+                t.mid = None;
+                if stop_remote && t.track_id.starts_with("remote-") {
+                    t.stopped = true;
                 }
             }
         }
-        self.set_signaling(SignalingState::Stable);
-        Ok(())
     }
 
     fn set_signaling(&mut self, s: SignalingState) {
