@@ -235,6 +235,8 @@ pub struct Rtc {
     next_rtcp: Option<Instant>,
     last_pli: Vec<(u32, Instant)>,
     out: VecDeque<Output>,
+    /// Input arrived since the layers' outputs last moved (see `poll_output`).
+    dirty: bool,
     traffic: Traffic,
     closed: bool,
 }
@@ -292,6 +294,7 @@ impl Rtc {
             next_rtcp: None,
             last_pli: Vec::new(),
             out: VecDeque::new(),
+            dirty: false,
             traffic: Traffic::default(),
             closed: false,
         }
@@ -1697,7 +1700,7 @@ impl Rtc {
         let payload = match self.ice.handle_receive(now, local, src, bytes) {
             Received::Data { payload, .. } => payload,
             Received::Handled | Received::Dropped(_) => {
-                self.pump();
+                self.dirty = true;
                 return;
             }
         };
@@ -1715,7 +1718,9 @@ impl Rtc {
             }
             _ => {}
         }
-        self.pump();
+        // The layers' outputs move on in poll_output: a burst of datagrams handed in
+        // before it costs one pass (one SCTP poll for all the SACKs of the burst).
+        self.dirty = true;
     }
 
     fn dtls_input(&mut self, payload: &[u8]) {
@@ -2087,6 +2092,10 @@ impl Rtc {
 
     /// The next output.
     pub fn poll_output(&mut self) -> Option<Output> {
+        if self.dirty {
+            self.dirty = false;
+            self.pump();
+        }
         self.out.pop_front()
     }
 
@@ -2121,6 +2130,7 @@ impl Rtc {
     /// Moves everything the layers produced: ICE transmits and events, DTLS records and
     /// data, SCTP packets and events, until none has more.
     fn pump(&mut self) {
+        self.dirty = false;
         loop {
             let mut progress = false;
             while let Some(o) = self.ice.poll_output() {

@@ -298,6 +298,9 @@ async fn recv_any(
     .await
 }
 
+/// Datagrams taken from a socket per wake-up beyond the first, before the core is drained.
+const BURST: usize = 32;
+
 enum Wake {
     Command(Option<Command>),
     Datagram(usize, io::Result<(usize, SocketAddr)>),
@@ -356,10 +359,24 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
                 core.rtc.handle_timeout(t);
             }
             Wake::Datagram(i, Ok((n, src))) => {
-                if let (Some((local, _)), Some(bytes)) = (core.sockets.get(i), buf.get(..n)) {
-                    let local = *local;
+                if let (Some((local, sock)), Some(bytes)) = (core.sockets.get(i), buf.get(..n)) {
+                    let (local, sock) = (*local, sock.clone());
+                    let t = now();
                     core.rtc
-                        .handle_input(now(), Input::Receive { local, src, bytes });
+                        .handle_input(t, Input::Receive { local, src, bytes });
+                    // Whatever else is already queued on the socket goes in before the core
+                    // is drained: one pass over its layers per burst (Rtc::poll_output).
+                    for _ in 0..BURST {
+                        match sock.try_recv_from(&mut buf) {
+                            Ok((n, src)) => {
+                                if let Some(bytes) = buf.get(..n) {
+                                    core.rtc
+                                        .handle_input(t, Input::Receive { local, src, bytes });
+                                }
+                            }
+                            Err(_) => break,
+                        }
+                    }
                 }
             }
             // An ICMP error reported on the socket (port unreachable ...): ICE's consent
