@@ -190,7 +190,9 @@ struct Traffic {
 ///   [`handle_timeout`](Self::handle_timeout) when the clock reaches
 ///   [`poll_timeout`](Self::poll_timeout); `now` never goes backwards.
 /// - After every call (input, timeout or API), drain [`poll_output`](Self::poll_output):
-///   transmits and events in order.
+///   transmits and events in order. A datagram handed to `handle_input` only queues work;
+///   `poll_output` does it, so a driver may hand in every datagram already waiting on its
+///   socket and then drain once (one pass over the layers, one SCTP poll, per burst).
 /// - API calls that take no `now` (data channel sends, descriptions, candidates) happen at
 ///   the time of the last `handle_input`/`handle_timeout`. A driver that has been idle
 ///   calls [`handle_timeout`](Self::handle_timeout) with the current time first: calling
