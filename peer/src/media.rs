@@ -22,6 +22,20 @@ use crate::codec::{Codec, CodecName, MediaKind};
 /// SSRCs are not signalled.
 pub const MID_URI: &str = "urn:ietf:params:rtp-hdrext:sdes:mid";
 
+/// `$body` with `$d` bound to whichever depacketizer `$e` holds.
+macro_rules! any_depacketizer {
+    ($e:expr, $d:ident => $body:expr) => {
+        match $e {
+            AnyDepacketizer::Opus($d) => $body,
+            AnyDepacketizer::G711($d) => $body,
+            AnyDepacketizer::Vp8($d) => $body,
+            AnyDepacketizer::Vp9($d) => $body,
+            AnyDepacketizer::H264($d) => $body,
+            AnyDepacketizer::Av1($d) => $body,
+        }
+    };
+}
+
 /// A depacketizer for any codec weft knows, chosen at run time.
 #[derive(Debug, Clone)]
 pub(crate) enum AnyDepacketizer {
@@ -46,25 +60,11 @@ impl AnyDepacketizer {
     }
 
     fn inner(&self) -> &dyn Depacketizer {
-        match self {
-            AnyDepacketizer::Opus(d) => d,
-            AnyDepacketizer::G711(d) => d,
-            AnyDepacketizer::Vp8(d) => d,
-            AnyDepacketizer::Vp9(d) => d,
-            AnyDepacketizer::H264(d) => d,
-            AnyDepacketizer::Av1(d) => d,
-        }
+        any_depacketizer!(self, d => d)
     }
 
     fn inner_mut(&mut self) -> &mut dyn Depacketizer {
-        match self {
-            AnyDepacketizer::Opus(d) => d,
-            AnyDepacketizer::G711(d) => d,
-            AnyDepacketizer::Vp8(d) => d,
-            AnyDepacketizer::Vp9(d) => d,
-            AnyDepacketizer::H264(d) => d,
-            AnyDepacketizer::Av1(d) => d,
-        }
+        any_depacketizer!(self, d => d)
     }
 }
 

@@ -1384,30 +1384,41 @@ impl Rtc {
         payload: &[u8],
     ) -> Result<(), RtcError> {
         let now = self.now;
-        let tr = &mut self.transceivers[i];
-        let mid = tr.mid.clone().unwrap_or_default();
-        let ext: Vec<(u8, &[u8])> = match tr.mid_ext {
-            Some(id) => vec![(id, mid.as_bytes())],
-            None => Vec::new(),
+        // Split borrows: the MID extension borrows the mid while the sender counts.
+        let Transceiver {
+            mid,
+            mid_ext,
+            sender,
+            ..
+        } = &mut self.transceivers[i];
+        let mid = mid.as_deref().unwrap_or_default().as_bytes();
+        let ext_one;
+        let ext: &[(u8, &[u8])] = match *mid_ext {
+            Some(id) => {
+                ext_one = [(id, mid)];
+                &ext_one
+            }
+            None => &[],
         };
-        let seq = tr.sender.seq;
-        tr.sender.seq = seq.wrapping_add(1);
+        let seq = sender.seq;
+        sender.seq = seq.wrapping_add(1);
         let header = RtpHeader {
             marker,
             payload_type: pt,
             sequence_number: seq,
             timestamp,
-            ssrc: tr.sender.ssrc,
+            ssrc: sender.ssrc,
             csrcs: &[],
-            extensions: &ext,
+            extensions: ext,
         };
+        // Room for the header, the extension and the SRTP tag added in place later.
         let mut buf = vec![0u8; payload.len() + 64 + 12 + mid.len()];
         let len = weft_rtp::write_rtp(&header, payload, &mut buf)
             .map_err(|e| RtcError::Media(format!("{e:?}")))?;
-        let _ = tr.sender.nack.on_sent(&buf[..len], now);
-        tr.sender.packets += 1;
-        tr.sender.bytes += payload.len() as u64;
-        tr.sender.last = Some((timestamp, now));
+        let _ = sender.nack.on_sent(&buf[..len], now);
+        sender.packets += 1;
+        sender.bytes += payload.len() as u64;
+        sender.last = Some((timestamp, now));
         buf.truncate(len);
         self.send_srtp(buf);
         Ok(())
