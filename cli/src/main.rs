@@ -55,6 +55,22 @@ enum Command {
         #[command(subcommand)]
         command: DtlsCommand,
     },
+    /// Mint a WebSocket signalling token for weft-server's `GET /ws?token=` (HS256,
+    /// JWT-shaped), signed with the server's `--ws-secret`. Prints the token.
+    Token {
+        /// The secret (the server's WEFT_WS_SECRET).
+        #[arg(long, env = "WEFT_WS_SECRET", hide_env_values = true)]
+        secret: String,
+        /// The name the socket speaks as in its rooms.
+        #[arg(long)]
+        sub: String,
+        /// The one room it may join (default: any).
+        #[arg(long)]
+        room: Option<String>,
+        /// Seconds it stays valid.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
     /// The "WebRTC echo" interop tests: a server peer and a client peer that any other
     /// stack's echo peers can run against (POST /offer signalling, non-trickle).
     Echo {
@@ -281,6 +297,24 @@ fn run(cli: Cli) -> Result<(), String> {
                 dtls::run(weft_dtls_srtp::Role::Server, addr, &options.into())
             }
         },
+        Command::Token {
+            secret,
+            sub,
+            room,
+            ttl,
+        } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|e| format!("clock before 1970: {e}"))?
+                .as_secs();
+            let claims = weft_signal::Claims {
+                sub,
+                room,
+                exp: now.saturating_add(ttl),
+            };
+            println!("{}", weft_signal::token::sign(secret.as_bytes(), &claims));
+            Ok(())
+        }
         Command::Echo { command } => match command {
             EchoCommand::Serve { bind } => echo::serve(bind),
             EchoCommand::Client {

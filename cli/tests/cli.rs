@@ -142,3 +142,28 @@ fn rtp_and_rtcp_decode() {
         .unwrap();
     assert!(!bad.status.success());
 }
+
+#[test]
+#[allow(clippy::disallowed_methods)] // the wall clock, as `weft token` reads it
+fn token_mints_what_the_server_verifies() {
+    let (code, out, err) = weft(
+        &[
+            "token", "--secret", "s3cret", "--sub", "alice", "--room", "r", "--ttl", "60",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let t = out.trim();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = weft_signal::token::verify(b"s3cret", t, now).expect("verifies");
+    assert_eq!(claims.sub, "alice");
+    assert_eq!(claims.room.as_deref(), Some("r"));
+    assert!(claims.exp > now && claims.exp <= now + 60);
+    assert!(weft_signal::token::verify(b"other", t, now).is_err());
+    // No secret: refused.
+    let (code, _, _) = weft(&["token", "--sub", "alice"], None);
+    assert_ne!(code, 0);
+}

@@ -37,6 +37,16 @@ pub struct Config {
     /// Log one JSON object per line instead of human-readable lines.
     #[arg(long, env = "WEFT_LOG_JSON")]
     pub log_json: bool,
+    /// HMAC secret of the WebSocket tokens (`GET /ws?token=`; HS256). Unset: a random one,
+    /// so no token passes (mint tokens with `weft token`).
+    #[arg(long, env = "WEFT_WS_SECRET", hide_env_values = true)]
+    pub ws_secret: Option<String>,
+    /// Members per WebSocket room at most (the server not counted).
+    #[arg(long, env = "WEFT_WS_MAX_MEMBERS", default_value_t = 8)]
+    pub ws_max_members: usize,
+    /// The server's own name in every room (offers addressed to it become sessions).
+    #[arg(long, env = "WEFT_WS_NAME", default_value = "server")]
+    pub ws_name: String,
     /// What each session is told in `session_started`.
     #[command(flatten)]
     pub session: SessionConfig,
@@ -52,6 +62,9 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             max_sessions: 1000,
             log_json: false,
+            ws_secret: None,
+            ws_max_members: 8,
+            ws_name: "server".to_owned(),
             session: SessionConfig::default(),
         }
     }

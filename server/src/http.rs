@@ -19,7 +19,11 @@ use crate::Server;
 /// The bundled page: plain HTML and JS, no build step.
 pub const PAGE: &str = include_str!("page/index.html");
 
-/// `GET /`, `POST /offer`, `GET /sessions`, `GET /healthz`; JSON 404 and 405 otherwise.
+/// The room page: WebSocket signalling, a mesh with every member (and the server).
+pub const ROOM_PAGE: &str = include_str!("page/room.html");
+
+/// `GET /`, `GET /room`, `POST /offer`, `GET /ws`, `GET /sessions`, `GET /healthz`; JSON
+/// 404 and 405 otherwise.
 pub fn router(server: Arc<Server>) -> Router {
     let limit = server.config().max_body_bytes;
     Router::new()
@@ -27,6 +31,8 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/offer", post(offer))
         .route("/sessions", get(sessions))
         .route("/healthz", get(healthz))
+        .route("/ws", get(crate::ws::handler))
+        .route("/room", get(room_page))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(limit))
         .layer(axum::middleware::map_response(ensure_content_type))
@@ -35,6 +41,13 @@ pub fn router(server: Arc<Server>) -> Router {
 
 async fn page() -> Response {
     let mut r = Html(PAGE).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+async fn room_page() -> Response {
+    let mut r = Html(ROOM_PAGE).into_response();
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

@@ -14,9 +14,11 @@
 //! server needs one UDP port. Sessions are independent of each other: a replica behind a
 //! load balancer owns the sessions it answered.
 //!
-//! The signalling transport is only the HTTP handler: [`Server::answer_offer`] takes an
-//! offer and gives the answer and the new session id, whatever carried the offer. A
-//! `Signaller` of the session layer (weft-signal, not written yet) calls the same.
+//! - `GET /ws?token=`: WebSocket signalling ([`ws`]): rooms whose members relay offers,
+//!   answers and trickled candidates to each other (mesh), the server taking part itself.
+//!
+//! Both signalling transports end in [`Server::answer_offer`]: an offer in, the answer and
+//! the new session id out, whatever carried the offer.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -36,6 +38,7 @@ pub mod offer;
 pub mod registry;
 pub mod session;
 pub mod vp8;
+pub mod ws;
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket as StdUdpSocket};
@@ -96,6 +99,7 @@ pub struct Server {
     rtc: RtcConfig,
     socket: SharedSocket,
     registry: Arc<Registry>,
+    hub: ws::Hub,
 }
 
 impl std::fmt::Debug for Server {
@@ -163,11 +167,21 @@ impl Server {
             .map_err(|e| ServerError::Bind(format!("UDP {media}: {e}")))?;
         let mut rtc = RtcConfig::new(certificate);
         tune(&mut rtc);
+        let secret = match &config.ws_secret {
+            Some(s) => s.as_bytes().to_vec(),
+            None => {
+                warn!("no --ws-secret (WEFT_WS_SECRET): WebSocket tokens are checked against a random secret nobody knows, so /ws refuses everyone");
+                // 2 × 122 random bits from the OS RNG (UUID v4, RFC 9562 §5.4).
+                [Uuid::new_v4().into_bytes(), Uuid::new_v4().into_bytes()].concat()
+            }
+        };
+        let hub = ws::Hub::new(secret, config.ws_max_members, &config.ws_name);
         Ok(Arc::new(Server {
             config,
             rtc,
             socket,
             registry: Arc::default(),
+            hub,
         }))
     }
 
@@ -186,6 +200,11 @@ impl Server {
         &self.registry
     }
 
+    /// The WebSocket signalling relay.
+    pub fn hub(&self) -> &ws::Hub {
+        &self.hub
+    }
+
     /// The HTTP routes ([`http::router`]).
     pub fn router(self: &Arc<Self>) -> axum::Router {
         http::router(self.clone())
@@ -196,6 +215,16 @@ impl Server {
     /// directions are `recvonly`, RFC 8829 §5.3.1), waits for its candidates, and becomes
     /// a live [`Session`]. On any error the connection is closed and no session exists.
     pub async fn answer_offer(&self, offer: SessionDescription) -> Result<Answered, OfferError> {
+        self.answer_offer_live(offer).await.map(|(a, _)| a)
+    }
+
+    /// [`Server::answer_offer`], also handing out the session's connection (for trickled
+    /// candidates). The session ends on its own terms whoever holds it; holding it past
+    /// the session's end keeps only a closed handle.
+    pub async fn answer_offer_live(
+        &self,
+        offer: SessionDescription,
+    ) -> Result<(Answered, Arc<PeerConnection>), OfferError> {
         let slot = self
             .registry
             .try_reserve(self.config.max_sessions)
@@ -207,6 +236,7 @@ impl Server {
         })
         .await
         .map_err(|e| OfferError::Internal(e.to_string()))?;
+        let pc = Arc::new(pc);
         let answer = match answer(&pc, offer).await {
             Ok(a) => a,
             Err(e) => {
@@ -223,8 +253,13 @@ impl Server {
         let session_id = session.id();
         self.registry.insert(session.clone());
         info!(%session_id, live = self.registry.len(), "session created");
-        tokio::spawn(session::run(session, pc, self.registry.clone(), slot));
-        Ok(Answered { session_id, answer })
+        tokio::spawn(session::run(
+            session,
+            pc.clone(),
+            self.registry.clone(),
+            slot,
+        ));
+        Ok((Answered { session_id, answer }, pc))
     }
 
     /// Ends every session (each sends `session_ended` and closes its connection: SCTP
@@ -282,6 +317,7 @@ impl Running {
     /// `limit`), and the HTTP server is given the rest of a second to finish.
     pub async fn shutdown(self, limit: Duration) -> Result<(), ServerError> {
         self.stop.send_replace(true);
+        self.server.hub.shutdown();
         self.server.close_all(limit).await;
         match tokio::time::timeout(Duration::from_secs(1), self.task).await {
             Ok(Ok(r)) => r,

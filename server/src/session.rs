@@ -226,7 +226,7 @@ impl Session {
     }
 
     /// Sends one event on the channel and counts it.
-    async fn send(&self, dc: &DataChannel, event: &ServerEvent<'_>) -> Result<(), RtcError> {
+    async fn send(&self, dc: &impl EventChannel, event: &ServerEvent<'_>) -> Result<(), RtcError> {
         let text = serde_json::to_string(event)
             .map_err(|e| RtcError::Media(format!("event not serialisable: {e}")))?;
         dc.send_text(&text).await?;
@@ -236,7 +236,7 @@ impl Session {
 
     /// Sends `session_started`. `false` when the channel is not open yet: the caller sends
     /// it again once it is.
-    async fn send_started(&self, dc: &DataChannel) -> bool {
+    async fn send_started(&self, dc: &impl EventChannel) -> bool {
         let event = ServerEvent::SessionStarted {
             session_id: self.id,
             timestamp_ms: now_ms(),
@@ -280,6 +280,25 @@ fn channel_state_name(s: ChannelState) -> &'static str {
     }
 }
 
+/// What sending events needs of a channel: the driver's [`DataChannel`], or a scripted one
+/// in tests (a channel that is not open yet cannot be made on demand with a real peer).
+trait EventChannel {
+    /// W3C `readyState`.
+    fn state(&self) -> ChannelState;
+    /// Sends a text message.
+    async fn send_text(&self, text: &str) -> Result<(), RtcError>;
+}
+
+impl EventChannel for DataChannel {
+    fn state(&self) -> ChannelState {
+        DataChannel::state(self)
+    }
+
+    async fn send_text(&self, text: &str) -> Result<(), RtcError> {
+        DataChannel::send_text(self, text).await
+    }
+}
+
 /// The next message of the bound channel; never, while there is none.
 async fn recv(channel: &Option<DataChannel>) -> Option<DataChannelMessage> {
     match channel {
@@ -311,7 +330,12 @@ async fn dtls_closed(pc: &PeerConnection) -> bool {
 
 /// The session's task: runs until the session ends, then closes the connection and leaves
 /// the registry. `slot` is its place under `max_sessions`, given back at the end.
-pub async fn run(session: Arc<Session>, pc: PeerConnection, registry: Arc<Registry>, slot: Slot) {
+pub async fn run(
+    session: Arc<Session>,
+    pc: Arc<PeerConnection>,
+    registry: Arc<Registry>,
+    slot: Slot,
+) {
     let reason = drive(&session, &pc).await;
     pc.close().await;
     registry.remove(session.id);
@@ -467,4 +491,64 @@ async fn end(s: &Session, channel: Option<&DataChannel>, reason: EndReason) -> E
         Err(e) => warn!(session_id = %s.id, error = %e, "session_ended not sent"),
     }
     reason
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A channel whose state the test sets; sends fail unless it is open, as the core's do.
+    struct Scripted {
+        state: Mutex<ChannelState>,
+        sent: Mutex<Vec<String>>,
+    }
+
+    impl EventChannel for Scripted {
+        fn state(&self) -> ChannelState {
+            *self.state.lock().unwrap()
+        }
+
+        async fn send_text(&self, text: &str) -> Result<(), RtcError> {
+            if self.state() != ChannelState::Open {
+                return Err(RtcError::InvalidState("channel not open"));
+            }
+            self.sent.lock().unwrap().push(text.to_owned());
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn session_started_waits_for_a_channel_that_is_not_open_yet() {
+        let s = Session::new(SessionConfig::default());
+        let dc = Scripted {
+            state: Mutex::new(ChannelState::Connecting),
+            sent: Mutex::new(Vec::new()),
+        };
+        // Not open: nothing sent, nothing counted, and the caller is told to send on open.
+        assert!(!s.send_started(&dc).await);
+        assert!(dc.sent.lock().unwrap().is_empty());
+        assert_eq!(s.counts().messages_out, 0);
+        // Open: sent once, with the session's id and configuration.
+        *dc.state.lock().unwrap() = ChannelState::Open;
+        assert!(s.send_started(&dc).await);
+        let sent = dc.sent.lock().unwrap().clone();
+        assert_eq!(sent.len(), 1);
+        let v: serde_json::Value = serde_json::from_str(&sent[0]).unwrap();
+        assert_eq!(v["event_type"], "session_started");
+        assert_eq!(v["session_id"], s.id().to_string());
+        assert_eq!(v["config"]["max_resolution"], "1280x720");
+        assert_eq!(s.counts().messages_out, 1);
+    }
+
+    #[tokio::test]
+    async fn session_started_is_not_retried_on_a_closed_channel() {
+        let s = Session::new(SessionConfig::default());
+        let dc = Scripted {
+            state: Mutex::new(ChannelState::Closed),
+            sent: Mutex::new(Vec::new()),
+        };
+        // Closed will not open: the failure is logged and no send on open is waited for.
+        assert!(s.send_started(&dc).await);
+        assert!(dc.sent.lock().unwrap().is_empty());
+    }
 }

@@ -26,7 +26,7 @@ pub mod session;
 pub mod token;
 
 pub use message::{MessageError, WsMessage};
-pub use room::{ClientId, Delivery, JoinError, Rooms};
+pub use room::{ClientId, Delivery, JoinError, Rooms, SERVER};
 pub use session::{
     CallState, PeerSession, SessionError, SessionEvent, SessionOutput, Signal, Signaller,
 };

@@ -5,6 +5,9 @@
 //! | `webrtc.offer`, `webrtc.answer` | `{sdp, to}` |
 //! | `webrtc.iceCandidate` | `{candidate, to}` (trickle ICE) |
 //! | `call.init`, `call.accept`, `call.reject`, `call.hangup` | `{to, ...}` |
+//! | `room.join`, `room.leave` (client to server) | none: `room` names the room |
+//! | `room.joined` (server to the joiner) | `{name, members}` |
+//! | `room.member` (server to the others) | `{name, event: "joined" or "left"}` |
 //! | `error` (server to client) | `{message}` |
 //!
 //! `from` is set by the server to the sender's authenticated name; a client's own `from`

@@ -131,3 +131,71 @@ fn candidate_messages_take_browser_objects() {
         WsMessage::parse(&msg(json!({"type":"webrtc.offer","room":"r","data":{}}))).unwrap();
     assert!(missing.to_signal().is_err());
 }
+
+#[test]
+fn joining_by_message_checks_the_grant_and_tells_the_room() {
+    let mut r = Rooms::new(2).with_server("server");
+    r.connect(1, "alice", Some("r"));
+    r.connect(2, "bob", None);
+    r.connect(3, "carol", None);
+    r.connect(4, "server", None);
+    // The token grants alice room r only.
+    let out = r.handle_text(1, &msg(json!({"type":"room.join","room":"x"})));
+    assert_eq!(WsMessage::parse(&out[0].text).unwrap().kind, "error");
+    let out = r.handle_text(1, &msg(json!({"type":"room.join","room":"r"})));
+    assert_eq!(out.len(), 1);
+    let joined = WsMessage::parse(&out[0].text).unwrap();
+    assert_eq!(joined.kind, "room.joined");
+    assert_eq!(joined.data["name"], "alice");
+    assert_eq!(joined.data["members"], json!(["server"]));
+    // bob joins: he learns of alice and the server, alice of bob.
+    let out = r.handle_text(2, &msg(json!({"type":"room.join","room":"r"})));
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].to, 2);
+    assert_eq!(
+        WsMessage::parse(&out[0].text).unwrap().data["members"],
+        json!(["server", "alice"])
+    );
+    assert_eq!(out[1].to, 1);
+    let notice = WsMessage::parse(&out[1].text).unwrap();
+    assert_eq!(notice.kind, "room.member");
+    assert_eq!(notice.data, json!({"name":"bob","event":"joined"}));
+    // Full (the server is not counted), and the server's name is not for clients.
+    let out = r.handle_text(3, &msg(json!({"type":"room.join","room":"r"})));
+    assert!(out[0].text.contains("full"), "{}", out[0].text);
+    let out = r.handle_text(4, &msg(json!({"type":"room.join","room":"s"})));
+    assert!(out[0].text.contains("name"), "{}", out[0].text);
+    assert_eq!(r.members("s"), ["server"]);
+    // A message addressed to the server goes to SERVER; broadcasts do not.
+    let out = r.handle_text(
+        1,
+        &msg(json!({"type":"webrtc.offer","room":"r","data":{"sdp":"v=0","to":"server"}})),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, weft_signal::SERVER);
+    let out = r.handle_text(1, &msg(json!({"type":"call.hangup","room":"r","data":{}})));
+    assert_eq!(out.iter().map(|d| d.to).collect::<Vec<_>>(), [2]);
+    // The server answers alice.
+    let d = r
+        .from_server(WsMessage {
+            kind: "webrtc.answer".into(),
+            room: "r".into(),
+            data: json!({"sdp":"v=0","to":"alice"}),
+            from: Some("forged".into()),
+        })
+        .unwrap();
+    assert_eq!(d.to, 1);
+    assert_eq!(
+        WsMessage::parse(&d.text).unwrap().from.as_deref(),
+        Some("server")
+    );
+    // bob's socket closes: alice is told; the room keeps alice.
+    let out = r.disconnect(2);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].to, 1);
+    assert!(out[0].text.contains("\"left\""));
+    assert_eq!(r.members("r"), ["server", "alice"]);
+    // An unknown socket cannot join.
+    let out = r.handle_text(9, &msg(json!({"type":"room.join","room":"r"})));
+    assert!(out[0].text.contains("not connected"));
+}

@@ -9,12 +9,8 @@
 // playwright-core is the copy scripts/setup installs for weft-peer's browser tests
 // (peer/tests/browser/node_modules); it never downloads a browser.
 
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { launch } from './chromium.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const started = Date.now();
 const log = (...a) => console.error(`[page +${Date.now() - started}ms]`, ...a);
 
@@ -38,8 +34,7 @@ function parseArgs(argv) {
   return o;
 }
 
-let context = null;
-let profile = null;
+let browser = null;
 let finished = false;
 
 function emit(result) {
@@ -49,14 +44,10 @@ function emit(result) {
 }
 
 async function closeAll() {
-  if (context) {
-    const c = context;
-    context = null;
-    await Promise.race([c.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
-  }
-  if (profile) {
-    try { fs.rmSync(profile, { recursive: true, force: true }); } catch { /* best effort */ }
-    profile = null;
+  if (browser) {
+    const b = browser;
+    browser = null;
+    await b.close();
   }
 }
 
@@ -79,24 +70,9 @@ async function main() {
   }, opt.timeout * 1000 + 2000);
   hard.unref();
   try {
-    const pw = path.resolve(here, '../../../peer/tests/browser/node_modules/playwright-core/index.mjs');
-    const { chromium } = await import(pathToFileURL(pw).href);
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'weft-server-chromium-'));
-    const args = [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--no-default-browser-check', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-breakpad',
-      '--disable-dev-shm-usage', '--disable-field-trial-config',
-      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows', '--mute-audio',
-      '--allow-loopback-in-peer-connection',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
-      `--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank',
-    ];
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: opt.chromium, headless: true, ignoreDefaultArgs: true, args, timeout: 30000,
-    });
-    result.chromium = context.browser()?.version() ?? null;
+    browser = await launch(opt.chromium);
+    result.chromium = browser.version;
+    const context = browser.context;
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('console', (m) => log(`page: ${m.text()}`));
     page.on('pageerror', (e) => log(`page error: ${e.message}`));

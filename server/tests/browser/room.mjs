@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+// Two pages of one headless Chromium join one room of weft-server's WebSocket signalling
+// (GET /room, which signals over GET /ws), for server/tests/browser.rs:
+//
+//   node room.mjs --url-a URL --url-b URL [--timeout 60] [--chromium /usr/bin/chromium]
+//
+// Page A opens and joins first; then page B, which offers to A and to the server (a member
+// of every room); A offers to the server too. Each page trickles its candidates over the
+// socket. Waits until both pages are connected to each other with the other's chat
+// message received, and each has `session_started` from the server on `detections` (or an
+// error, or the timeout), then prints ONE JSON line {ok, a, b, chromium, error} on stdout.
+
+import { launch } from './chromium.mjs';
+
+const started = Date.now();
+const log = (...a) => console.error(`[room +${Date.now() - started}ms]`, ...a);
+
+function parseArgs(argv) {
+  const o = { a: null, b: null, timeout: 60, chromium: '/usr/bin/chromium' };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const val = () => {
+      if (i + 1 >= argv.length) throw new Error(`${arg} needs a value`);
+      return argv[++i];
+    };
+    switch (arg) {
+      case '--url-a': o.a = val(); break;
+      case '--url-b': o.b = val(); break;
+      case '--timeout': o.timeout = Number(val()); break;
+      case '--chromium': o.chromium = val(); break;
+      default: throw new Error(`unknown argument ${arg}`);
+    }
+  }
+  if (!o.a || !o.b) throw new Error('--url-a and --url-b are required');
+  if (!(o.timeout > 0)) throw new Error('--timeout must be > 0 seconds');
+  return o;
+}
+
+let browser = null;
+let finished = false;
+
+function emit(result) {
+  if (finished) return;
+  finished = true;
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+async function closeAll() {
+  if (browser) {
+    const b = browser;
+    browser = null;
+    await b.close();
+  }
+}
+
+// `s` (one page's window.weftRoom) is connected to `other` with its chat message in, and
+// has session_started from the server.
+function done(s, other) {
+  if (!s || !s.peers) return false;
+  const p = s.peers[other];
+  const srv = s.peers.server;
+  return !!(p && p.connectionState === 'connected' && p.messages.includes(`hello from ${other}`)
+    && srv && srv.connectionState === 'connected' && srv.sessionStarted);
+}
+
+async function main() {
+  const result = { ok: false, a: null, b: null, chromium: null, error: null, totalMs: null };
+  let opt;
+  try {
+    opt = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    emit({ ...result, error: `usage: ${e.message}` });
+    process.exit(2);
+  }
+  const hard = setTimeout(async () => {
+    result.error = result.error || `hard timeout after ${opt.timeout} s`;
+    emit(result);
+    await closeAll();
+    process.exit(1);
+  }, opt.timeout * 1000 + 2000);
+  hard.unref();
+  try {
+    // No camera is asked for, so Chromium would hide host addresses behind mDNS names that
+    // two pages on a host without multicast cannot resolve; show them.
+    browser = await launch(opt.chromium, ['--disable-features=WebRtcHideLocalIpsWithMdns']);
+    result.chromium = browser.version;
+    const ctx = browser.context;
+    const open = async (tag, url) => {
+      const page = await ctx.newPage();
+      page.on('console', (m) => log(`${tag}: ${m.text()}`));
+      page.on('pageerror', (e) => log(`${tag} error: ${e.message}`));
+      await page.goto(url, { timeout: 15000 });
+      return page;
+    };
+    const state = (page) => page.evaluate(() => window.weftRoom);
+    const deadline = started + opt.timeout * 1000;
+    const a = await open('a', opt.a);
+    // B joins after A has joined, so B is the one who offers between them.
+    let sa = null;
+    while (Date.now() < deadline) {
+      sa = await state(a);
+      if (sa.name || sa.errors.length) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    log(`a joined as ${sa && sa.name}`);
+    const b = await open('b', opt.b);
+    let sb = null;
+    while (Date.now() < deadline) {
+      [sa, sb] = await Promise.all([state(a), state(b)]);
+      if ((done(sa, sb.name) && done(sb, sa.name)) || sa.errors.length || sb.errors.length) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    result.a = sa;
+    result.b = sb;
+    result.ok = done(sa, sb.name) && done(sb, sa.name) && !sa.errors.length && !sb.errors.length;
+    if (!result.ok) {
+      result.error = [...sa.errors, ...sb.errors].join('; ') || 'not every connection came up';
+    }
+    log(`ok=${result.ok}`);
+  } catch (e) {
+    result.error = result.error || String(e && e.message ? e.message.split('\n')[0] : e);
+    log(`error: ${result.error}`);
+  }
+  result.totalMs = Date.now() - started;
+  emit(result);
+  await closeAll();
+  clearTimeout(hard);
+  process.exit(result.ok ? 0 : 1);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => { await closeAll(); process.exit(1); });
+}
+main();
