@@ -13,6 +13,10 @@
 //! The SCTP engine underneath is `sctp-proto`, an implementation detail: nothing of it
 //! appears in this crate's API. Issue 12 replaces it with weft's own engine.
 //!
+//! [`wire`] is the SCTP wire format of that engine, which is under construction: packets,
+//! chunks, parameters and error causes, parsed zero-copy and written into a caller's
+//! buffer. The association does not use it yet.
+//!
 //! The deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are accepted on receive:
 //! weft maps them before sctp-proto sees the packet and joins the pieces (one ambiguity:
 //! a piece that is exactly the byte 0 reads as an empty message). weft never sends them.
@@ -26,6 +30,7 @@
 
 mod association;
 pub mod dcep;
+pub mod wire;
 
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
