@@ -761,7 +761,7 @@ pub struct IForwardTsnEntry {
 }
 
 /// An entry of fixed size in a chunk or parameter.
-pub trait ListItem: Sized + Copy {
+pub trait ListItem: Sized + Copy + PartialEq {
     /// Bytes per entry.
     const SIZE: usize;
     /// Reads one from exactly `SIZE` bytes.
@@ -890,13 +890,10 @@ impl<T> Clone for List<'_, T> {
 
 impl<T> Copy for List<'_, T> {}
 
+/// The same entries (reserved bits, which entries drop, aside).
 impl<T: ListItem> PartialEq for List<'_, T> {
     fn eq(&self, other: &Self) -> bool {
-        self.bytes.len() / T::SIZE == other.bytes.len() / T::SIZE
-            && self
-                .bytes
-                .chunks_exact(T::SIZE)
-                .eq(other.bytes.chunks_exact(T::SIZE))
+        self.iter().eq(other.iter())
     }
 }
 
