@@ -217,6 +217,8 @@ pub struct Agent {
     nomination_timer: Option<Instant>,
     nomination_due: bool,
     remote_end_of_candidates: bool,
+    /// Since when both sides have ended their candidates with no pair to check.
+    no_pairs_since: Option<Instant>,
     stats: Stats,
     prflx_count: u32,
 }
@@ -270,6 +272,7 @@ impl Agent {
             nomination_timer: None,
             nomination_due: false,
             remote_end_of_candidates: false,
+            no_pairs_since: None,
             stats: Stats::default(),
             prflx_count: 0,
             config,
@@ -778,6 +781,9 @@ impl Agent {
             self.allocs.iter().filter_map(|a| a.next_due()).min(),
             self.nomination_deadline(),
             self.consent_deadline(),
+            self.no_pairs_since
+                .filter(|_| self.state != ConnectionState::Failed && self.selected.is_none())
+                .map(|t| t + self.config.no_pairs_timeout),
         ]
         .into_iter()
         .flatten()
@@ -2077,18 +2083,29 @@ impl Agent {
         }
         // RFC 8445 §7.2.5.4 / §8.1.2 with trickle (RFC 8838 §8): failed when every pair
         // failed and neither side can bring new candidates.
-        let all_failed = self
+        let mut pairs = self
             .pairs
             .iter()
             .filter(|p| p.checked && p.generation == generation)
-            .all(|p| p.state == PairState::Failed)
-            && self.triggered.is_empty();
-        if self.remote_end_of_candidates
+            .peekable();
+        let none = pairs.peek().is_none();
+        let all_failed = pairs.all(|p| p.state == PairState::Failed) && self.triggered.is_empty();
+        let ended = self.remote_end_of_candidates
             && self.gathering == GatheringState::Complete
-            && all_failed
             && !self.remote_creds.is_empty()
-            && !self.config.lite
-        {
+            && !self.config.lite;
+        // No pair at all (every remote candidate an mDNS name or TCP, say): the peer's own
+        // checks can still bring a peer-reflexive one (RFC 8445 §7.3.1.3), so that is
+        // waited for before failing.
+        if ended && none {
+            let since = *self.no_pairs_since.get_or_insert(now);
+            if now >= since + self.config.no_pairs_timeout {
+                self.set_state(ConnectionState::Failed, StateReason::AllPairsFailed);
+            }
+            return;
+        }
+        self.no_pairs_since = None;
+        if ended && all_failed {
             self.set_state(ConnectionState::Failed, StateReason::AllPairsFailed);
         }
     }

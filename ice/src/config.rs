@@ -106,6 +106,11 @@ pub struct AgentConfig {
     pub disconnected_timeout: Duration,
     /// `failed` after this long without a consent response (RFC 7675 §5.1: 30 s).
     pub consent_timeout: Duration,
+    /// `failed` this long after both sides ended their candidates with no candidate pair
+    /// at all (every remote candidate was an mDNS name or TCP): meanwhile the peer's checks
+    /// can still make a peer-reflexive pair. Firefox offers only mDNS candidates and
+    /// `a=end-of-candidates`.
+    pub no_pairs_timeout: Duration,
     /// Remote candidates kept per generation, signalled and peer-reflexive together
     /// (further ones are dropped and counted).
     pub max_remote_candidates: usize,
@@ -129,6 +134,7 @@ impl Default for AgentConfig {
             consent_interval: Duration::from_millis(2500),
             disconnected_timeout: Duration::from_secs(5),
             consent_timeout: Duration::from_secs(30),
+            no_pairs_timeout: Duration::from_secs(10),
             max_remote_candidates: 100,
             max_pairs: 100,
             turn_lifetime: Duration::from_secs(600),

@@ -742,3 +742,58 @@ fn a_better_pair_that_succeeds_later_is_nominated_in_its_turn() {
     assert_eq!(a.agent.connection_state(), ConnectionState::Completed);
     assert!(a.agent.selected_pair().unwrap().local.addr.is_ipv6());
 }
+
+#[test]
+fn end_of_candidates_with_no_pair_waits_for_the_peers_checks() {
+    // What Firefox offers: credentials, only `.local` mDNS candidates (which weft leaves
+    // unresolved, so B gets none) and a=end-of-candidates. B must not fail at once: A's
+    // checks make a peer-reflexive pair.
+    let mut w = Wire::new(25);
+    let (mut a, mut b) = pair(&mut w, false);
+    let now = w.now;
+    b.agent
+        .set_remote_credentials(now, a.agent.local_credentials().clone());
+    b.agent.end_of_remote_candidates(now);
+    w.run(&mut a, &mut b, Duration::from_secs(3));
+    assert_ne!(b.agent.connection_state(), ConnectionState::Failed);
+    let now = w.now;
+    a.agent
+        .set_remote_credentials(now, b.agent.local_credentials().clone());
+    for c in b.agent.local_candidates() {
+        a.agent.add_remote_candidate(now, c);
+    }
+    a.agent.end_of_remote_candidates(now);
+    w.run(&mut a, &mut b, Duration::from_secs(7));
+    let sel = b.agent.selected_pair().expect("B connected");
+    assert_eq!(sel.remote.kind, CandidateKind::PeerReflexive);
+    assert!(a.agent.selected_pair().is_some());
+    // And the wait does not fail it later (`run` goes to a time since the wire's start).
+    w.run(&mut a, &mut b, Duration::from_secs(15));
+    assert!(matches!(
+        b.agent.connection_state(),
+        ConnectionState::Connected | ConnectionState::Completed
+    ));
+}
+
+#[test]
+fn end_of_candidates_with_no_pair_fails_after_the_wait() {
+    let mut w = Wire::new(25);
+    let (mut a, mut b) = pair(&mut w, false);
+    let now = w.now;
+    b.agent
+        .set_remote_credentials(now, a.agent.local_credentials().clone());
+    b.agent.end_of_remote_candidates(now);
+    let wait = AgentConfig::default().no_pairs_timeout;
+    // (`run` goes to a time since the wire's start.)
+    w.run(&mut a, &mut b, wait - Duration::from_millis(100));
+    assert_ne!(b.agent.connection_state(), ConnectionState::Failed);
+    w.run(&mut a, &mut b, wait + Duration::from_millis(100));
+    assert_eq!(b.agent.connection_state(), ConnectionState::Failed);
+    assert!(b.events.iter().any(|(_, e)| matches!(
+        e,
+        Event::ConnectionState {
+            state: ConnectionState::Failed,
+            reason: StateReason::AllPairsFailed
+        }
+    )));
+}

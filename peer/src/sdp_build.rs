@@ -1,15 +1,13 @@
 //! Building weft's own descriptions with the typed model of `weft-sdp` (RFC 8829 §5.2, §5.3).
 
 use std::borrow::Cow;
-use std::net::{IpAddr, Ipv4Addr};
 
 use weft_dtls_srtp::cert::Fingerprint as DtlsFingerprint;
 use weft_ice::{Candidate as IceCandidate, CandidateKind};
 use weft_sdp::{
-    Address, AddressType, Attribute, Candidate, CandidateExtensions, CandidateTransport,
-    CandidateType, Connection, Direction, Extmap, Fingerprint, Fmtp, Formats, Group, HashFunction,
-    MediaDescription, MediaKind as SdpKind, Msid, MsidSemantic, RtcpFb, Rtpmap, Setup,
-    SsrcAttribute, SsrcGroup,
+    Address, Attribute, Candidate, CandidateExtensions, CandidateTransport, CandidateType,
+    Direction, Extmap, Fingerprint, Fmtp, Formats, Group, HashFunction, MediaDescription,
+    MediaKind as SdpKind, Msid, MsidSemantic, RtcpFb, Rtpmap, Setup, SsrcAttribute, SsrcGroup,
 };
 
 use crate::codec::{Codec, MediaKind};
@@ -25,16 +23,6 @@ pub(crate) struct TransportAttrs<'a> {
 
 fn s(v: impl Into<String>) -> Cow<'static, str> {
     Cow::Owned(v.into())
-}
-
-fn null_connection() -> Connection<'static> {
-    Connection {
-        net_type: Cow::Borrowed("IN"),
-        address_type: AddressType::Ip4,
-        address: Address::Ip(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        ttl: None,
-        count: None,
-    }
 }
 
 fn hash_function(name: &str) -> HashFunction<'static> {
@@ -93,8 +81,9 @@ pub(crate) fn rtp_section(
         // An m= line needs a format; a rejected section keeps a placeholder.
         pts.push(if sec.kind == MediaKind::Audio { 0 } else { 96 });
     }
+    // `new` gives the section its one `c=IN IP4 0.0.0.0` (RFC 8829 §5.2.1); a second would
+    // be refused by Firefox ("c= line specified twice").
     let mut m = MediaDescription::new(kind, "UDP/TLS/RTP/SAVPF", Formats::Rtp(pts));
-    m.connections.push(null_connection());
     m.port = if rejected { 0 } else { 9 };
     let a = &mut m.attributes;
     transport(a, t);
@@ -212,7 +201,6 @@ pub(crate) fn data_section(
         "UDP/DTLS/SCTP",
         Formats::Other(vec![Cow::Borrowed("webrtc-datachannel")]),
     );
-    m.connections.push(null_connection());
     m.port = if rejected { 0 } else { 9 };
     transport(&mut m.attributes, t);
     m.attributes.push(Attribute::Mid(s(mid)));

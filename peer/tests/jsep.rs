@@ -64,6 +64,8 @@ fn our_offer_is_a_valid_bundled_webrtc_offer() {
     let bundle = m.bundle_groups().next().unwrap();
     assert_eq!(bundle.mids, ["0", "1", "2"]);
     for section in &m.media {
+        // RFC 8866 §5.7: one c= per section (unicast); Firefox refuses two.
+        assert_eq!(section.connections.len(), 1);
         // RFC 8829 §5.2.1: every section carries the transport attributes.
         assert!(m.ice_credentials(section).is_some());
         assert_eq!(m.setup(section), Some(weft_sdp::Setup::ActPass));
@@ -107,6 +109,10 @@ fn answers_a_real_chromium_offer() {
     let m = weft_sdp::parse(&answer.sdp).unwrap();
     assert_eq!(m.media.len(), 3);
     assert!(m.media.iter().all(|x| x.port != 0));
+    assert!(
+        m.media.iter().all(|x| x.connections.len() == 1),
+        "one c= a section"
+    );
     // RFC 8829 §5.3.1: the answerer is DTLS client (setup:active) to an actpass offer.
     assert_eq!(m.setup(&m.media[0]), Some(weft_sdp::Setup::Active));
     // Codecs: the offer's payload types and order, ours only. H.264 42001f (baseline) is

@@ -113,7 +113,7 @@ impl std::fmt::Debug for Server {
 
 /// The host's primary address: the source address the system picks for a route to a
 /// public address (connecting a UDP socket sends nothing); 127.0.0.1 without a route.
-fn primary_address() -> IpAddr {
+pub fn primary_address() -> IpAddr {
     let probes: [(IpAddr, IpAddr); 2] = [
         (
             IpAddr::V4(Ipv4Addr::UNSPECIFIED),

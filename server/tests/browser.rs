@@ -1,11 +1,13 @@
-//! End to end in a real browser: headless Chromium (fake camera and microphone) opens the
-//! server's own page, which offers, gets the answer, connects, opens `detections`, gets
-//! `session_started` within 100 ms of the open with a UUID v4 session id, and then `stats`
-//! events that count video and audio frames.
+//! End to end in real browsers: headless Chromium and Firefox ESR (fake camera and
+//! microphone) open the server's own page, which offers, gets the answer, connects, opens
+//! `detections`, gets `session_started` within 100 ms of the open with a UUID v4 session id,
+//! and then `stats` events that count video and audio frames. And WebSocket rooms: two
+//! Chromium pages, or Chromium and Firefox, meet through the relay with trickle ICE.
 //!
-//! Needs `/usr/bin/chromium`, node and playwright-core (`scripts/setup` installs them into
-//! `peer/tests/browser/node_modules`). Without them the test is skipped, except under
-//! `CI=true`, where it fails.
+//! Needs `/usr/bin/chromium`, `/usr/bin/firefox-esr`, node, playwright-core and
+//! puppeteer-core (`scripts/setup` installs them; the node packages into
+//! `peer/tests/browser/node_modules`). Without them the tests are skipped, except under
+//! `CI=true`, where they fail.
 
 #![allow(clippy::disallowed_methods)]
 
@@ -20,16 +22,47 @@ use common::is_uuid_v4;
 use serde_json::Value;
 use weft_server::Config;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// A browser of these tests: its executable and the node package that drives it (both
+/// installed by `scripts/setup`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Browser {
+    /// Debian's Chromium through playwright-core.
+    Chromium,
+    /// Debian's Firefox ESR through puppeteer-core (WebDriver BiDi).
+    Firefox,
+}
+
+impl Browser {
+    fn name(self) -> &'static str {
+        match self {
+            Browser::Chromium => "chromium",
+            Browser::Firefox => "firefox",
+        }
+    }
+
+    fn executable(self) -> &'static str {
+        match self {
+            Browser::Chromium => "/usr/bin/chromium",
+            Browser::Firefox => "/usr/bin/firefox-esr",
+        }
+    }
+
+    fn driver(self) -> &'static str {
+        match self {
+            Browser::Chromium => "playwright-core",
+            Browser::Firefox => "puppeteer-core",
+        }
+    }
+}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Why the browser cannot run here, if it cannot.
-fn browser_missing() -> Option<String> {
-    if !Path::new(CHROMIUM).exists() {
-        return Some(format!("{CHROMIUM} is missing"));
+/// Why `b` cannot run here, if it cannot.
+fn browser_missing(b: Browser) -> Option<String> {
+    if !Path::new(b.executable()).exists() {
+        return Some(format!("{} is missing", b.executable()));
     }
     let node = Command::new("node")
         .arg("--version")
@@ -39,16 +72,23 @@ fn browser_missing() -> Option<String> {
     if !node.map(|s| s.success()).unwrap_or(false) {
         return Some("node is not on PATH".into());
     }
-    let pw = repo().join("peer/tests/browser/node_modules/playwright-core/package.json");
-    if !pw.exists() {
-        return Some(format!("{} is missing", pw.display()));
+    let pkg = repo()
+        .join("peer/tests/browser/node_modules")
+        .join(b.driver())
+        .join("package.json");
+    if !pkg.exists() {
+        return Some(format!("{} is missing", pkg.display()));
     }
     None
 }
 
-/// Runs `page.mjs --url URL`: its JSON line and its log.
-fn run_page(url: &str, timeout_secs: u64) -> (Value, String, bool) {
-    run_script("page.mjs", &["--url", url], timeout_secs)
+/// Runs `page.mjs --url URL --browser B`: its JSON line and its log.
+fn run_page(url: &str, b: Browser, timeout_secs: u64) -> (Value, String, bool) {
+    run_script(
+        "page.mjs",
+        &["--url", url, "--browser", b.name()],
+        timeout_secs,
+    )
 }
 
 /// Runs `tests/browser/SCRIPT ARGS --timeout T`: its JSON line, its log, its success.
@@ -88,9 +128,9 @@ fn run_script(script: &str, args: &[&str], timeout_secs: u64) -> (Value, String,
     (json, log, status.success())
 }
 
-/// Whether the browser can run; without it the test is skipped, except under `CI=true`.
-fn browser_ready() -> bool {
-    let Some(why) = browser_missing() else {
+/// Whether the browsers can run; without them the test is skipped, except under `CI=true`.
+fn browser_ready(browsers: &[Browser]) -> bool {
+    let Some(why) = browsers.iter().find_map(|b| browser_missing(*b)) else {
         return true;
     };
     if std::env::var("CI").as_deref() == Ok("true") {
@@ -102,12 +142,39 @@ fn browser_ready() -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_streams_to_the_server_page() {
-    if !browser_ready() {
-        return;
+    if browser_ready(&[Browser::Chromium]) {
+        streams_to_the_server_page(Browser::Chromium).await;
     }
-    let running = weft_server::start(Config::loopback()).await.expect("start");
+}
+
+/// Firefox ESR hides its host addresses behind mDNS names and ends its candidates in the
+/// offer (`a=end-of-candidates`): weft must wait for its checks and take it as
+/// peer-reflexive. Firefox does not pair its addresses with a loopback one, so the server's
+/// media address is the host's primary address here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firefox_streams_to_the_server_page() {
+    if browser_ready(&[Browser::Firefox]) {
+        streams_to_the_server_page(Browser::Firefox).await;
+    }
+}
+
+/// The host's primary address (the media address a browser that refuses loopback pairs
+/// can reach).
+fn media_config() -> Config {
+    Config {
+        media_ip: Some(weft_server::primary_address()),
+        ..Config::loopback()
+    }
+}
+
+async fn streams_to_the_server_page(b: Browser) {
+    let config = match b {
+        Browser::Chromium => Config::loopback(),
+        Browser::Firefox => media_config(),
+    };
+    let running = weft_server::start(config).await.expect("start");
     let url = format!("http://{}/", running.http_addr());
-    let (json, log, ok) = tokio::task::spawn_blocking(move || run_page(&url, 60))
+    let (json, log, ok) = tokio::task::spawn_blocking(move || run_page(&url, b, 60))
         .await
         .expect("join");
     let s = &json["state"];
@@ -159,13 +226,25 @@ async fn chromium_streams_to_the_server_page() {
 /// `session_started` on `detections`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_chromium_pages_meet_in_a_websocket_room() {
-    if !browser_ready() {
-        return;
+    if browser_ready(&[Browser::Chromium]) {
+        meet_in_a_room(Browser::Chromium, Browser::Chromium).await;
     }
+}
+
+/// The same with Firefox ESR as the second member: Chromium and Firefox connect to each
+/// other through weft's relay, and Firefox calls the server too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_and_firefox_meet_in_a_websocket_room() {
+    if browser_ready(&[Browser::Chromium, Browser::Firefox]) {
+        meet_in_a_room(Browser::Chromium, Browser::Firefox).await;
+    }
+}
+
+async fn meet_in_a_room(first: Browser, second: Browser) {
     let secret = "room test secret";
     let config = Config {
         ws_secret: Some(secret.into()),
-        ..Config::loopback()
+        ..media_config()
     };
     let running = weft_server::start(config).await.expect("start");
     let exp = std::time::SystemTime::now()
@@ -186,7 +265,17 @@ async fn two_chromium_pages_meet_in_a_websocket_room() {
     };
     let (a, b) = (url("alice"), url("bob"));
     let (json, log, ok) = tokio::task::spawn_blocking(move || {
-        run_script("room.mjs", &["--url-a", &a, "--url-b", &b], 60)
+        let args = [
+            "--url-a",
+            &a,
+            "--url-b",
+            &b,
+            "--browser-a",
+            first.name(),
+            "--browser-b",
+            second.name(),
+        ];
+        run_script("room.mjs", &args, 60)
     })
     .await
     .expect("join");
@@ -252,11 +341,23 @@ async fn two_chromium_pages_meet_in_a_websocket_room() {
         ctx()
     );
     assert_eq!(json["a"]["received"]["webrtc.offer"], 1, "{}", ctx());
-    assert_eq!(
-        running.server().registry().len(),
-        2,
-        "two room sessions with the server"
-    );
+    // Two sessions with the server, one per page, each announced in the answer
+    // (`sessionId`) and in `session_started`. (Not counted in the registry: a browser
+    // that closes its page ends its session at once, and the pages are closed by now.)
+    let ids: Vec<&str> = ["a", "b"]
+        .iter()
+        .map(|p| {
+            let server = &json[*p]["peers"]["server"];
+            assert_eq!(
+                server["sessionId"],
+                server["sessionStarted"]["session_id"],
+                "{}",
+                ctx()
+            );
+            server["sessionId"].as_str().unwrap_or_default()
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
     running
         .shutdown(Duration::from_secs(3))
         .await

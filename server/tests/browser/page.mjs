@@ -1,21 +1,20 @@
 #!/usr/bin/env node
 // Opens weft-server's own page (GET /) in headless Debian Chromium with a fake camera and
-// microphone, and reports what the page shows (its window.weftState), for server/tests/browser.rs.
+// microphone (or Firefox ESR: --browser firefox), and reports what the page shows (its window.weftState), for server/tests/browser.rs.
 //
-//   node page.mjs --url http://127.0.0.1:PORT/ [--timeout 60] [--chromium /usr/bin/chromium]
+//   node page.mjs --url http://127.0.0.1:PORT/ [--browser chromium|firefox] [--timeout 60] [--path EXE]
 //
 // Waits until the page's state shows a stats event with video and audio frames > 0 (or an
-// error, or the timeout), then prints ONE JSON line {ok, state, chromium, error} on stdout.
-// playwright-core is the copy scripts/setup installs for weft-peer's browser tests
-// (peer/tests/browser/node_modules); it never downloads a browser.
+// error, or the timeout), then prints ONE JSON line {ok, state, browser, error} on stdout.
+// The browsers are launched by browsers.mjs.
 
-import { launch } from './chromium.mjs';
+import { DEFAULT_PATH, launch } from './browsers.mjs';
 
 const started = Date.now();
 const log = (...a) => console.error(`[page +${Date.now() - started}ms]`, ...a);
 
 function parseArgs(argv) {
-  const o = { url: null, timeout: 60, chromium: '/usr/bin/chromium' };
+  const o = { url: null, timeout: 60, browser: 'chromium', path: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -25,12 +24,15 @@ function parseArgs(argv) {
     switch (a) {
       case '--url': o.url = val(); break;
       case '--timeout': o.timeout = Number(val()); break;
-      case '--chromium': o.chromium = val(); break;
+      case '--browser': o.browser = val(); break;
+      case '--path': o.path = val(); break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
   if (!o.url) throw new Error('--url is required');
   if (!(o.timeout > 0)) throw new Error('--timeout must be > 0 seconds');
+  if (!DEFAULT_PATH[o.browser]) throw new Error('--browser must be chromium or firefox');
+  o.path = o.path || DEFAULT_PATH[o.browser];
   return o;
 }
 
@@ -54,7 +56,7 @@ async function closeAll() {
 const done = (s) => !!(s && s.lastStats && s.lastStats.video_frames > 0 && s.lastStats.audio_frames > 0);
 
 async function main() {
-  const result = { ok: false, state: null, chromium: null, error: null, totalMs: null };
+  const result = { ok: false, state: null, browser: null, error: null, totalMs: null };
   let opt;
   try {
     opt = parseArgs(process.argv.slice(2));
@@ -70,10 +72,9 @@ async function main() {
   }, opt.timeout * 1000 + 2000);
   hard.unref();
   try {
-    browser = await launch(opt.chromium);
-    result.chromium = browser.version;
-    const context = browser.context;
-    const page = context.pages()[0] ?? (await context.newPage());
+    browser = await launch(opt.browser, opt.path);
+    result.browser = browser.version;
+    const page = await browser.newPage();
     page.on('console', (m) => log(`page: ${m.text()}`));
     page.on('pageerror', (e) => log(`page error: ${e.message}`));
     log(`opening ${opt.url}`);

@@ -1,22 +1,22 @@
 #!/usr/bin/env node
-// Two pages of one headless Chromium join one room of weft-server's WebSocket signalling
+// Two browser pages (two pages of one headless Chromium, or Chromium and Firefox ESR) join one room of weft-server's WebSocket signalling
 // (GET /room, which signals over GET /ws), for server/tests/browser.rs:
 //
-//   node room.mjs --url-a URL --url-b URL [--timeout 60] [--chromium /usr/bin/chromium]
+//   node room.mjs --url-a URL --url-b URL [--browser-a chromium|firefox] [--browser-b ...] [--timeout 60]
 //
 // Page A opens and joins first; then page B, which offers to A and to the server (a member
 // of every room); A offers to the server too. Each page trickles its candidates over the
 // socket. Waits until both pages are connected to each other with the other's chat
 // message received, and each has `session_started` from the server on `detections` (or an
-// error, or the timeout), then prints ONE JSON line {ok, a, b, chromium, error} on stdout.
+// error, or the timeout), then prints ONE JSON line {ok, a, b, browser, error} on stdout.
 
-import { launch } from './chromium.mjs';
+import { DEFAULT_PATH, launch } from './browsers.mjs';
 
 const started = Date.now();
 const log = (...a) => console.error(`[room +${Date.now() - started}ms]`, ...a);
 
 function parseArgs(argv) {
-  const o = { a: null, b: null, timeout: 60, chromium: '/usr/bin/chromium' };
+  const o = { a: null, b: null, timeout: 60, browserA: 'chromium', browserB: 'chromium' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const val = () => {
@@ -27,16 +27,20 @@ function parseArgs(argv) {
       case '--url-a': o.a = val(); break;
       case '--url-b': o.b = val(); break;
       case '--timeout': o.timeout = Number(val()); break;
-      case '--chromium': o.chromium = val(); break;
+      case '--browser-a': o.browserA = val(); break;
+      case '--browser-b': o.browserB = val(); break;
       default: throw new Error(`unknown argument ${arg}`);
     }
   }
   if (!o.a || !o.b) throw new Error('--url-a and --url-b are required');
   if (!(o.timeout > 0)) throw new Error('--timeout must be > 0 seconds');
+  for (const b of [o.browserA, o.browserB]) {
+    if (!DEFAULT_PATH[b]) throw new Error('browsers are chromium or firefox');
+  }
   return o;
 }
 
-let browser = null;
+const browsers = [];
 let finished = false;
 
 function emit(result) {
@@ -46,11 +50,7 @@ function emit(result) {
 }
 
 async function closeAll() {
-  if (browser) {
-    const b = browser;
-    browser = null;
-    await b.close();
-  }
+  for (const b of browsers.splice(0)) await b.close();
 }
 
 // `s` (one page's window.weftRoom) is connected to `other` with its chat message in, and
@@ -64,7 +64,7 @@ function done(s, other) {
 }
 
 async function main() {
-  const result = { ok: false, a: null, b: null, chromium: null, error: null, totalMs: null };
+  const result = { ok: false, a: null, b: null, browser: null, error: null, totalMs: null };
   let opt;
   try {
     opt = parseArgs(process.argv.slice(2));
@@ -80,13 +80,24 @@ async function main() {
   }, opt.timeout * 1000 + 2000);
   hard.unref();
   try {
-    // No camera is asked for, so Chromium would hide host addresses behind mDNS names that
-    // two pages on a host without multicast cannot resolve; show them.
-    browser = await launch(opt.chromium, ['--disable-features=WebRtcHideLocalIpsWithMdns']);
-    result.chromium = browser.version;
-    const ctx = browser.context;
-    const open = async (tag, url) => {
-      const page = await ctx.newPage();
+    // One browser per kind asked for; two Chromium pages share one Chromium.
+    const running = {};
+    const get = async (name) => {
+      if (!running[name]) {
+        // No camera is asked for, so Chromium would hide host addresses behind mDNS names
+        // that two pages on a host without multicast cannot resolve; show them. Firefox
+        // keeps its mDNS names: its peers learn it as peer-reflexive from its checks.
+        const extra = name === 'chromium' ? ['--disable-features=WebRtcHideLocalIpsWithMdns'] : [];
+        running[name] = await launch(name, DEFAULT_PATH[name], extra);
+        browsers.push(running[name]);
+      }
+      return running[name];
+    };
+    const ba = await get(opt.browserA);
+    const bb = await get(opt.browserB);
+    result.browser = ba === bb ? ba.version : `${ba.version} + ${bb.version}`;
+    const open = async (tag, b, url) => {
+      const page = await b.newPage();
       page.on('console', (m) => log(`${tag}: ${m.text()}`));
       page.on('pageerror', (e) => log(`${tag} error: ${e.message}`));
       await page.goto(url, { timeout: 15000 });
@@ -94,7 +105,7 @@ async function main() {
     };
     const state = (page) => page.evaluate(() => window.weftRoom);
     const deadline = started + opt.timeout * 1000;
-    const a = await open('a', opt.a);
+    const a = await open('a', ba, opt.a);
     // B joins after A has joined, so B is the one who offers between them.
     let sa = null;
     while (Date.now() < deadline) {
@@ -103,7 +114,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 50));
     }
     log(`a joined as ${sa && sa.name}`);
-    const b = await open('b', opt.b);
+    const b = await open('b', bb, opt.b);
     let sb = null;
     while (Date.now() < deadline) {
       [sa, sb] = await Promise.all([state(a), state(b)]);
