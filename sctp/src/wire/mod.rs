@@ -152,7 +152,7 @@ pub enum WireError {
         /// The CRC32c of the packet.
         computed: u32,
     },
-    /// A zero checksum, which this association has not agreed to accept (RFC 9653 §5.3).
+    /// A zero checksum, which this association has not agreed to accept (RFC 9653 §5).
     ZeroChecksumNotAccepted,
     /// Writing: a chunk or parameter longer than its 16-bit length field can say.
     TooLong {
