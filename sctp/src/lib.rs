@@ -17,6 +17,11 @@
 //! chunks, parameters and error causes, parsed zero-copy and written into a caller's
 //! buffer. The association does not use it yet.
 //!
+//! [`engine`] is weft's own association engine built on [`wire`], also under
+//! construction and not yet under [`Association`]: setup with a state cookie, reliable
+//! ordered and unordered DATA, SACK, congestion control, shutdown and abort, tested
+//! against sctp-proto.
+//!
 //! The deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are accepted on receive:
 //! weft maps them before sctp-proto sees the packet and joins the pieces (one ambiguity:
 //! a piece that is exactly the byte 0 reads as an empty message). weft never sends them.
@@ -30,6 +35,7 @@
 
 mod association;
 pub mod dcep;
+pub mod engine;
 pub mod wire;
 
 #[cfg(feature = "fuzzing")]

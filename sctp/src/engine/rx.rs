@@ -1,0 +1,459 @@
+//! The receive side: which TSNs arrived (the cumulative point and sorted gap ranges, no
+//! hashing), the chunks held until their message is whole (a ring indexed by TSN), ordered
+//! delivery per stream (a ring indexed by SSN), and when to SACK (RFC 9260 §6.2).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use super::{seq_gt, seq_lt, EngineEvent};
+use crate::wire::{Data, GapBlock};
+
+/// Highest TSN accepted above the cumulative point: gap block offsets are 16-bit (RFC 9260
+/// §3.3.4), and this bounds the rings.
+pub(super) const MAX_TSN_AHEAD: u32 = 32_768;
+/// Gap ranges kept; a chunk that would need more is dropped (the peer retransmits it).
+const MAX_GAPS: usize = 256;
+/// Duplicate TSNs reported in the next SACK.
+const MAX_DUPS: usize = 16;
+/// Complete ordered messages waiting for an earlier SSN, over all streams.
+const MAX_READY: usize = 131_072;
+/// Chunk buffers kept for reuse.
+const POOL_MAX: usize = 1024;
+
+/// One received DATA chunk held until its message is whole.
+struct Slot {
+    stream: u16,
+    ssn: u16,
+    ppid: u32,
+    flags: u8,
+    data: Vec<u8>,
+}
+
+/// A whole message waiting for its turn on an ordered stream.
+struct Ready {
+    ppid: u32,
+    data: Vec<u8>,
+}
+
+#[derive(Default)]
+struct InStream {
+    next_ssn: u16,
+    /// Index i holds SSN `next_ssn + i`.
+    ready: VecDeque<Option<Ready>>,
+}
+
+/// What became of one DATA chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DataOutcome {
+    /// Taken.
+    New,
+    /// Already had it.
+    Duplicate,
+    /// No room: not acknowledged, the peer sends it again.
+    Dropped,
+}
+
+pub(super) struct Rx {
+    /// Cumulative TSN: every TSN up to here arrived.
+    pub cum: u32,
+    /// Arrived TSN ranges above `cum + 1`, sorted, disjoint, not adjacent.
+    gaps: Vec<(u32, u32)>,
+    dups: Vec<u32>,
+    /// `slots[i]` holds TSN `base + i`; `base <= cum + 1`.
+    slots: VecDeque<Option<Slot>>,
+    base: u32,
+    streams: BTreeMap<u16, InStream>,
+    ready_count: usize,
+    pool: Vec<Vec<u8>>,
+    /// Bytes held: chunks, waiting messages.
+    pub held: usize,
+    pub inbound_streams: u16,
+    /// DATA packets since the last SACK.
+    packets_unacked: u32,
+    pub ack_now: bool,
+    pub delayed_ack_at: Option<Instant>,
+    pub max_message: usize,
+}
+
+impl Rx {
+    pub fn new(peer_initial_tsn: u32, inbound_streams: u16, max_message: usize) -> Rx {
+        let cum = peer_initial_tsn.wrapping_sub(1);
+        Rx {
+            cum,
+            gaps: Vec::new(),
+            dups: Vec::new(),
+            slots: VecDeque::new(),
+            base: peer_initial_tsn,
+            streams: BTreeMap::new(),
+            ready_count: 0,
+            pool: Vec::new(),
+            held: 0,
+            inbound_streams,
+            packets_unacked: 0,
+            ack_now: false,
+            delayed_ack_at: None,
+            max_message,
+        }
+    }
+
+    fn seen(&self, tsn: u32) -> bool {
+        if !seq_gt(tsn, self.cum) {
+            return true;
+        }
+        self.gaps
+            .iter()
+            .any(|&(a, b)| !seq_lt(tsn, a) && !seq_gt(tsn, b))
+    }
+
+    /// Records `tsn` as arrived; false when there is no room for another gap range.
+    fn mark(&mut self, tsn: u32) -> bool {
+        if tsn == self.cum.wrapping_add(1) {
+            self.cum = tsn;
+            if let Some(&(a, b)) = self.gaps.first() {
+                if a == self.cum.wrapping_add(1) {
+                    self.cum = b;
+                    self.gaps.remove(0);
+                }
+            }
+            return true;
+        }
+        // Find the first range that ends at or after tsn - 1.
+        let i = self
+            .gaps
+            .iter()
+            .position(|&(_, b)| !seq_lt(b.wrapping_add(1), tsn))
+            .unwrap_or(self.gaps.len());
+        let joins_prev = i < self.gaps.len()
+            && self
+                .gaps
+                .get(i)
+                .is_some_and(|&(a, b)| b.wrapping_add(1) == tsn && !seq_gt(a, tsn));
+        let joins_next_at = if joins_prev { i + 1 } else { i };
+        let joins_next = self
+            .gaps
+            .get(joins_next_at)
+            .is_some_and(|&(a, _)| a == tsn.wrapping_add(1));
+        match (joins_prev, joins_next) {
+            (true, true) => {
+                let end = self.gaps.get(i + 1).map_or(tsn, |g| g.1);
+                if let Some(g) = self.gaps.get_mut(i) {
+                    g.1 = end;
+                }
+                self.gaps.remove(i + 1);
+            }
+            (true, false) => {
+                if let Some(g) = self.gaps.get_mut(i) {
+                    g.1 = tsn;
+                }
+            }
+            (false, true) => {
+                if let Some(g) = self.gaps.get_mut(i) {
+                    g.0 = tsn;
+                }
+            }
+            (false, false) => {
+                if self.gaps.len() >= MAX_GAPS {
+                    return false;
+                }
+                self.gaps.insert(i, (tsn, tsn));
+            }
+        }
+        true
+    }
+
+    /// A bare DATA chunk: checked and stored; whole messages go to `events`.
+    /// `rwnd` is the receive buffer the engine offers.
+    pub fn on_data(
+        &mut self,
+        d: &Data<'_>,
+        rwnd_limit: usize,
+        events: &mut VecDeque<EngineEvent>,
+        event_bytes: &mut usize,
+    ) -> DataOutcome {
+        let tsn = d.tsn;
+        if self.seen(tsn) {
+            if self.dups.len() < MAX_DUPS {
+                self.dups.push(tsn);
+            }
+            self.ack_now = true;
+            return DataOutcome::Duplicate;
+        }
+        let ahead = tsn.wrapping_sub(self.cum);
+        let index = tsn.wrapping_sub(self.base) as usize;
+        // RFC 9260 §6.2: with no room, drop what is above the cumulative point's next TSN
+        // (the next in order is taken if it fits at all, so delivery can progress).
+        let full = self
+            .held
+            .saturating_add(*event_bytes)
+            .saturating_add(d.payload.len())
+            > rwnd_limit
+            && ahead != 1;
+        if ahead > MAX_TSN_AHEAD || index >= 2 * MAX_TSN_AHEAD as usize || full {
+            return DataOutcome::Dropped;
+        }
+        // RFC 9260 §6.5: an invalid stream is acknowledged and reported, not delivered.
+        let valid_stream = d.stream_id < self.inbound_streams;
+        if !self.mark(tsn) {
+            return DataOutcome::Dropped;
+        }
+        if !seq_gt(tsn, self.cum) || !self.gaps.is_empty() {
+            // RFC 9260 §6.7: SACK at once while there are gaps.
+            if !self.gaps.is_empty() {
+                self.ack_now = true;
+            }
+        }
+        if valid_stream {
+            let mut buf = self.pool.pop().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(d.payload);
+            self.held = self.held.saturating_add(buf.len());
+            while self.slots.len() <= index {
+                self.slots.push_back(None);
+            }
+            if let Some(s) = self.slots.get_mut(index) {
+                *s = Some(Slot {
+                    stream: d.stream_id,
+                    ssn: d.ssn,
+                    ppid: d.ppid,
+                    flags: d.flags,
+                    data: buf,
+                });
+            }
+            self.try_assemble(index, events, event_bytes);
+        }
+        self.trim();
+        DataOutcome::New
+    }
+
+    /// Joins the message around `index` if all its fragments are here (RFC 9260 §6.9:
+    /// fragments of one message carry consecutive TSNs).
+    fn try_assemble(
+        &mut self,
+        index: usize,
+        events: &mut VecDeque<EngineEvent>,
+        event_bytes: &mut usize,
+    ) {
+        let Some(Some(me)) = self.slots.get(index) else {
+            return;
+        };
+        let (stream, ssn, unordered) = (me.stream, me.ssn, me.flags & Data::UNORDERED != 0);
+        let same = |s: &Slot| {
+            s.stream == stream
+                && (s.flags & Data::UNORDERED != 0) == unordered
+                && (unordered || s.ssn == ssn)
+        };
+        let mut first = index;
+        let mut total = 0usize;
+        loop {
+            match self.slots.get(first) {
+                Some(Some(s)) if same(s) => {
+                    total = total.saturating_add(s.data.len());
+                    if s.flags & Data::BEGINNING != 0 {
+                        break;
+                    }
+                    if first == 0 {
+                        return;
+                    }
+                    first -= 1;
+                }
+                _ => return,
+            }
+        }
+        let mut last = index;
+        loop {
+            match self.slots.get(last) {
+                Some(Some(s)) if same(s) => {
+                    if last != index {
+                        total = total.saturating_add(s.data.len());
+                    }
+                    if s.flags & Data::ENDING != 0 {
+                        break;
+                    }
+                    last += 1;
+                }
+                _ => return,
+            }
+        }
+        let mut data = Vec::with_capacity(total.min(self.max_message));
+        let mut ppid = 0;
+        for i in first..=last {
+            if let Some(slot) = self.slots.get_mut(i).and_then(Option::take) {
+                if i == first {
+                    ppid = slot.ppid;
+                }
+                data.extend_from_slice(&slot.data);
+                self.held = self.held.saturating_sub(slot.data.len());
+                if self.pool.len() < POOL_MAX {
+                    self.pool.push(slot.data);
+                }
+            }
+        }
+        if unordered {
+            *event_bytes = event_bytes.saturating_add(data.len());
+            events.push_back(EngineEvent::Message {
+                stream,
+                ppid,
+                unordered: true,
+                data,
+            });
+            return;
+        }
+        let st = self.streams.entry(stream).or_default();
+        let offset = ssn.wrapping_sub(st.next_ssn) as usize;
+        if offset >= 32_768 || self.ready_count >= MAX_READY {
+            // An SSN already delivered, or more waiting than we keep: not deliverable.
+            return;
+        }
+        while st.ready.len() <= offset {
+            st.ready.push_back(None);
+            self.ready_count += 1;
+        }
+        self.held = self.held.saturating_add(data.len());
+        if let Some(r) = st.ready.get_mut(offset) {
+            *r = Some(Ready { ppid, data });
+        }
+        // RFC 9260 §6.6: deliver in SSN order.
+        while let Some(Some(_)) = st.ready.front() {
+            if let Some(Some(r)) = st.ready.pop_front() {
+                self.ready_count = self.ready_count.saturating_sub(1);
+                st.next_ssn = st.next_ssn.wrapping_add(1);
+                self.held = self.held.saturating_sub(r.data.len());
+                *event_bytes = event_bytes.saturating_add(r.data.len());
+                events.push_back(EngineEvent::Message {
+                    stream,
+                    ppid: r.ppid,
+                    unordered: false,
+                    data: r.data,
+                });
+            }
+        }
+    }
+
+    /// Drops empty slots at or below the cumulative point.
+    fn trim(&mut self) {
+        while seq_lt(self.base, self.cum.wrapping_add(1)) {
+            match self.slots.front() {
+                Some(None) => {
+                    self.slots.pop_front();
+                    self.base = self.base.wrapping_add(1);
+                }
+                Some(Some(_)) => break,
+                None => {
+                    self.base = self.cum.wrapping_add(1);
+                    break;
+                }
+            }
+        }
+    }
+
+    /// After a packet that carried DATA: when to SACK (RFC 9260 §6.2: at least every
+    /// second packet, within 200 ms).
+    pub fn after_data_packet(&mut self, now: Instant, delay: Duration, immediate: bool) {
+        self.packets_unacked += 1;
+        if self.packets_unacked >= 2 || immediate {
+            self.ack_now = true;
+        } else if self.delayed_ack_at.is_none() {
+            self.delayed_ack_at = Some(now + delay);
+        }
+    }
+
+    /// Whether a SACK should go out now, or may ride along with data.
+    pub fn sack_wanted(&self, piggyback: bool) -> bool {
+        self.ack_now || (piggyback && self.delayed_ack_at.is_some())
+    }
+
+    /// Writes a SACK (RFC 9260 §3.3.4) with as many gap blocks as `room` bytes allow.
+    pub fn write_sack(&mut self, out: &mut Vec<u8>, a_rwnd: u32, room: usize) {
+        let fixed = 16;
+        let dups_n = self.dups.len().min(room.saturating_sub(fixed) / 4);
+        let gaps_n = self
+            .gaps
+            .len()
+            .min(room.saturating_sub(fixed + 4 * dups_n) / 4);
+        let cum = self.cum;
+        let gaps = self.gaps.iter().take(gaps_n).map(|&(a, b)| GapBlock {
+            start: a.wrapping_sub(cum) as u16,
+            end: b.wrapping_sub(cum) as u16,
+        });
+        let dups = self.dups.iter().take(dups_n).copied();
+        let _ = crate::wire::Sack::write(out, cum, a_rwnd, gaps, dups);
+        self.dups.clear();
+        self.packets_unacked = 0;
+        self.ack_now = false;
+        self.delayed_ack_at = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(tsn: u32, flags: u8, ssn: u16, payload: &[u8]) -> Data<'_> {
+        Data {
+            flags,
+            tsn,
+            stream_id: 1,
+            ssn,
+            ppid: 53,
+            payload,
+        }
+    }
+
+    const BE: u8 = Data::BEGINNING | Data::ENDING;
+
+    #[test]
+    fn gaps_merge_and_cum_advances() {
+        let mut rx = Rx::new(100, 10, 1 << 20);
+        let mut ev = VecDeque::new();
+        let mut eb = 0;
+        for tsn in [102, 104, 103, 106, 101, 100, 105] {
+            assert_eq!(
+                rx.on_data(
+                    &data(tsn, BE, (tsn - 100) as u16, b"x"),
+                    1 << 20,
+                    &mut ev,
+                    &mut eb
+                ),
+                DataOutcome::New
+            );
+        }
+        assert_eq!(rx.cum, 106);
+        assert!(rx.gaps.is_empty());
+        assert_eq!(ev.len(), 7);
+        let ssns: Vec<u8> = ev
+            .iter()
+            .map(|e| match e {
+                EngineEvent::Message { data, .. } => data[0],
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(ssns, vec![b'x'; 7]);
+        assert_eq!(
+            rx.on_data(&data(103, BE, 3, b"x"), 1 << 20, &mut ev, &mut eb),
+            DataOutcome::Duplicate
+        );
+        assert!(rx.slots.is_empty());
+    }
+
+    #[test]
+    fn fragments_join_out_of_order() {
+        let mut rx = Rx::new(1, 10, 1 << 20);
+        let mut ev = VecDeque::new();
+        let mut eb = 0;
+        rx.on_data(&data(3, Data::ENDING, 0, b"c"), 1 << 20, &mut ev, &mut eb);
+        rx.on_data(
+            &data(1, Data::BEGINNING, 0, b"a"),
+            1 << 20,
+            &mut ev,
+            &mut eb,
+        );
+        assert!(ev.is_empty());
+        assert_eq!(rx.gaps, vec![(3, 3)]);
+        rx.on_data(&data(2, 0, 0, b"b"), 1 << 20, &mut ev, &mut eb);
+        match ev.pop_front() {
+            Some(EngineEvent::Message { data, .. }) => assert_eq!(data, b"abc"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(rx.held, 0);
+    }
+}
