@@ -377,7 +377,6 @@ pub struct Engine {
     control_out: VecDeque<Vec<u8>>,
     events: VecDeque<EngineEvent>,
     event_bytes: usize,
-    burst_left: u32,
     stats: EngineStats,
 }
 
@@ -431,7 +430,6 @@ impl Engine {
             control_out: VecDeque::new(),
             events: VecDeque::new(),
             event_bytes: 0,
-            burst_left: 0,
             stats: EngineStats::default(),
         }
     }
@@ -532,9 +530,6 @@ impl Engine {
             max_payload,
         );
         self.stats.messages_sent += 1;
-        if self.tx.flight_size == 0 {
-            self.burst_left = self.config.max_burst;
-        }
         Ok(())
     }
 
@@ -584,7 +579,6 @@ impl Engine {
             self.stats.packets_dropped += 1;
             return;
         }
-        self.burst_left = self.config.max_burst;
         let vtag = h.verification_tag;
         // RFC 9260 §6.10: INIT, INIT ACK and SHUTDOWN COMPLETE travel alone.
         let mut chunks = packet.chunks();
@@ -620,6 +614,14 @@ impl Engine {
         if data_seen {
             if let Some(rx) = &mut self.rx {
                 rx.after_data_packet(now, self.config.delayed_ack, immediate);
+            }
+            // A SACK due now goes out now, even when more packets of the same burst are
+            // still to be handled: every second packet, and every packet while there are
+            // gaps, so the sender sees its miss indications (RFC 9260 §6.2, §6.7).
+            if self.rx.as_ref().is_some_and(|rx| rx.ack_now)
+                && self.state != EngineState::ShutdownSent
+            {
+                self.queue_sack();
             }
             if self.state == EngineState::ShutdownSent {
                 // RFC 9260 §9.2: DATA in SHUTDOWN-SENT is answered with SACK and SHUTDOWN.
@@ -824,7 +826,6 @@ impl Engine {
 
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.burst_left = self.config.max_burst;
         if self.t1.is_some_and(|t| t <= now) {
             self.t1_count += 1;
             if self
@@ -912,6 +913,10 @@ impl Engine {
             self.stats.packets_sent += 1;
         } else {
             buf.clear();
+            // The caller drained the output. RFC 9260 §6.1 D (Max.Burst): the next output
+            // burst may refill what gets acknowledged meanwhile plus Max.Burst packets.
+            self.tx.burst_limit =
+                Some(self.tx.flight_size + self.config.max_burst as usize * self.config.mtu);
         }
         wrote
     }
@@ -996,9 +1001,7 @@ impl Engine {
             w.buf().extend_from_slice(&errors);
             any = true;
         }
-        let data_ready = self.sending_data()
-            && self.burst_left > 0
-            && (self.tx.rtx_pending() || self.tx.may_send_new());
+        let data_ready = self.sending_data() && (self.tx.rtx_pending() || self.tx.may_send_new());
         if let Some(rx) = &mut self.rx {
             if rx.sack_wanted(data_ready) && w.len() + 16 <= mtu {
                 let a_rwnd = (self.config.receive_window as usize)
@@ -1022,7 +1025,7 @@ impl Engine {
             let mut data_sent = false;
             // Retransmissions first (RFC 9260 §6.1 C, §7.2.4 rule 3).
             let fast = std::mem::take(&mut self.tx.fast_rtx_now);
-            while fast || self.tx.flight_size < self.tx.cwnd {
+            while fast || self.tx.flight_size < self.tx.window() {
                 let room = mtu - w.len();
                 let Some(tsn) = self.tx.next_rtx(room) else {
                     break;
@@ -1066,9 +1069,11 @@ impl Engine {
                 self.stats.data_chunks_sent += 1;
                 data_sent = true;
             }
+            // Whether cwnd, not the application, limits sending (RFC 9260 §7.2.1: cwnd
+            // grows only when it is being fully used).
+            self.tx.cwnd_limited = !self.tx.queue.is_empty();
             if data_sent {
                 any = true;
-                self.burst_left -= 1;
                 // RFC 9260 §6.3.2 R1: T3 runs while data is outstanding.
                 if self.t3.is_none() {
                     self.t3 = Some(now + self.rto.rto);
@@ -1252,7 +1257,6 @@ impl Engine {
         self.cookie_echo_pending = false;
         self.init_pending = false;
         self.peer_cookie = Vec::new();
-        self.burst_left = self.config.max_burst;
         self.rto.rto = self.config.rto_initial.clamp(self.rto.min, self.rto.max);
         self.state = EngineState::Established;
         self.events.push_back(EngineEvent::Established);
@@ -1356,6 +1360,33 @@ impl Engine {
         if ok.is_ok() {
             self.control_out.push_back(p);
         }
+    }
+
+    /// A prebuilt packet with a SACK.
+    fn queue_sack(&mut self) {
+        if self.control_out.len() >= MAX_CONTROL_OUT {
+            return;
+        }
+        let Some(rx) = &mut self.rx else { return };
+        let a_rwnd =
+            (self.config.receive_window as usize).saturating_sub(rx.held + self.event_bytes) as u32;
+        let mut p = Vec::with_capacity(64);
+        let header = CommonHeader {
+            src_port: self.config.local_port,
+            dst_port: self.config.remote_port,
+            verification_tag: self.peer_tag,
+            checksum: 0,
+        };
+        let mut w = PacketWriter::new(&mut p, &header);
+        let room = self.config.mtu - HEADER;
+        rx.write_sack(w.buf(), a_rwnd, room);
+        w.finish(if self.zero_checksum_tx {
+            Checksum::Zero
+        } else {
+            Checksum::Crc32c
+        });
+        self.stats.sacks_sent += 1;
+        self.control_out.push_back(p);
     }
 
     /// A prebuilt packet with one empty chunk (SHUTDOWN COMPLETE).

@@ -43,7 +43,9 @@ pub(super) struct Sent {
     /// Marked for retransmission (its TSN is in the retransmit queue).
     pub marked: bool,
     pub misses: u8,
-    pub fast_retransmitted: bool,
+    /// Once fast retransmitted: the highest TSN sent at that moment. A later SACK that
+    /// newly acknowledges a TSN above it is evidence that the retransmission was lost too.
+    pub fast_retransmitted: Option<u32>,
 }
 
 /// What one SACK did, for the engine's statistics and timers.
@@ -84,6 +86,12 @@ pub(super) struct Tx {
     recover: Option<u32>,
     pub peer_rwnd: usize,
     last_a_rwnd: usize,
+    /// The flight size the current output burst may reach: the flight when the caller
+    /// last drained the output plus Max.Burst packets (RFC 9260 §6.1 D); `None` before
+    /// the first drain.
+    pub burst_limit: Option<usize>,
+    /// Data was waiting when cwnd stopped the last transmission.
+    pub cwnd_limited: bool,
     /// The TSN timed for an RTT measurement (one at a time, §6.3.1).
     rtt_probe: Option<(u32, Instant)>,
 }
@@ -110,6 +118,8 @@ impl Tx {
             peer_rwnd: 0,
             last_a_rwnd: 0,
             rtt_probe: None,
+            cwnd_limited: false,
+            burst_limit: None,
         }
     }
 
@@ -181,7 +191,13 @@ impl Tx {
             // §6.1 rule A: one chunk may probe a zero window; cwnd allows at least one.
             return true;
         }
-        self.flight_size < self.cwnd && next.size() <= self.peer_rwnd
+        self.flight_size < self.window() && next.size() <= self.peer_rwnd
+    }
+
+    /// What the flight size may reach now: cwnd, capped by the burst limit.
+    pub fn window(&self) -> usize {
+        self.cwnd
+            .min(self.burst_limit.unwrap_or(self.flight_size + 4 * self.mtu))
     }
 
     /// Gives the next queued chunk its TSN and moves it in flight; returns its TSN.
@@ -200,7 +216,7 @@ impl Tx {
             in_flight: true,
             marked: false,
             misses: 0,
-            fast_retransmitted: false,
+            fast_retransmitted: None,
         });
         self.flight_size += size;
         self.peer_rwnd = self.peer_rwnd.saturating_sub(size);
@@ -328,7 +344,16 @@ impl Tx {
                     self.flight_size = self.flight_size.saturating_sub(s.chunk.size());
                 }
                 newly_acked += s.chunk.size();
-                highest_newly_acked = Some(cum.wrapping_add(k));
+                let tsn = cum.wrapping_add(k);
+                highest_newly_acked = Some(tsn);
+                if let Some((p, at)) = self.rtt_probe {
+                    if p == tsn {
+                        self.rtt_probe = None;
+                        if s.transmissions == 1 {
+                            out.rtt = Some(now.saturating_duration_since(at));
+                        }
+                    }
+                }
             }
         }
         // RFC 9260 §7.2.4: miss indications for what is below the highest TSN newly
@@ -340,12 +365,19 @@ impl Tx {
                 let Some(s) = self.in_flight.get_mut(i) else {
                     break;
                 };
-                if s.acked || s.marked || s.fast_retransmitted {
+                if s.acked || s.marked {
+                    continue;
+                }
+                // A chunk already fast retransmitted counts misses again only from TSNs
+                // sent after its retransmission (beyond RFC 9260 §7.2.4, which leaves a
+                // lost retransmission to T3; the same evidence RFC 8985 uses for TCP).
+                if s.fast_retransmitted.is_some_and(|mark| !seq_gt(h, mark)) {
                     continue;
                 }
                 s.misses = s.misses.saturating_add(1);
                 if s.misses >= 3 {
-                    s.fast_retransmitted = true;
+                    s.misses = 0;
+                    s.fast_retransmitted = Some(self.next_tsn.wrapping_sub(1));
                     s.marked = true;
                     if s.in_flight {
                         s.in_flight = false;
@@ -374,14 +406,15 @@ impl Tx {
             }
         }
         // §7.2.1 / §7.2.2: grow cwnd on a cumulative ack advance, not in Fast Recovery.
+        let fully_used = self.cwnd_limited || flight_before + self.mtu >= self.cwnd;
         if out.cum_advanced && self.recover.is_none() {
             if self.cwnd <= self.ssthresh {
-                if flight_before + self.mtu >= self.cwnd {
+                if fully_used {
                     self.cwnd += acked_by_cum.min(self.mtu);
                 }
             } else {
                 self.partial_bytes_acked += newly_acked;
-                if self.partial_bytes_acked >= self.cwnd && flight_before + self.mtu >= self.cwnd {
+                if self.partial_bytes_acked >= self.cwnd && fully_used {
                     self.partial_bytes_acked -= self.cwnd;
                     self.cwnd += self.mtu;
                 }
