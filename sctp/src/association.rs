@@ -494,6 +494,13 @@ impl Association {
     pub fn handle_input_bytes(&mut self, now: Instant, packet: Bytes) {
         self.now = now;
         if self.state == State::Closed {
+            // RFC 9260 §8.4 item 5: a SHUTDOWN ACK after we are gone (our SHUTDOWN
+            // COMPLETE was lost) gets a SHUTDOWN COMPLETE with its own tag reflected, or
+            // the peer would retransmit SHUTDOWN ACK until it gives up.
+            if let Some(reply) = shutdown_complete_for_ootb(&packet) {
+                self.stats.packets_sent += 1;
+                self.out.push_back(Output::Transmit(reply));
+            }
             return;
         }
         self.stats.packets_received += 1;
@@ -1352,4 +1359,35 @@ fn millis(d: Duration) -> u64 {
 
 fn sctp_error(e: sp::Error) -> Error {
     Error::Sctp(e.to_string())
+}
+
+/// The reply to an out-of-the-blue packet holding a SHUTDOWN ACK (RFC 9260 §8.4 item 5): a
+/// SHUTDOWN COMPLETE with the T bit set and the packet's verification tag reflected, ports
+/// swapped. `None` for any other packet or one that does not parse with a valid checksum.
+fn shutdown_complete_for_ootb(packet: &[u8]) -> Option<Bytes> {
+    use crate::wire::{
+        chunk_type, Checksum, Chunk, CommonHeader, Packet, PacketWriter, ParseOptions,
+    };
+    let parsed = Packet::parse(packet, &ParseOptions::default()).ok()?;
+    if !parsed
+        .chunks()
+        .any(|c| c.chunk_type == chunk_type::SHUTDOWN_ACK)
+    {
+        return None;
+    }
+    let h = parsed.header();
+    let header = CommonHeader {
+        src_port: h.dst_port,
+        dst_port: h.src_port,
+        verification_tag: h.verification_tag,
+        checksum: 0,
+    };
+    let mut out = Vec::with_capacity(16);
+    let mut w = PacketWriter::new(&mut out, &header);
+    w.chunk(&Chunk::ShutdownComplete {
+        tag_reflected: true,
+    })
+    .ok()?;
+    w.finish(Checksum::Crc32c);
+    Some(Bytes::from(out))
 }

@@ -609,3 +609,60 @@ fn a_peer_sending_past_our_limit_gets_a_typed_end_not_a_panic() {
     assert!(sim.a.is_closed());
     assert!(sim.events_a.contains(&Event::Closed(CloseReason::Aborted)));
 }
+
+#[test]
+fn a_late_shutdown_ack_gets_a_reflected_shutdown_complete() {
+    use weft_sctp::wire::{
+        chunk_type, Checksum, Chunk, CommonHeader, Packet, PacketWriter, ParseOptions,
+    };
+    let mut sim = Sim::new(19, LinkConfig::with_delay(Duration::from_millis(10)));
+    sim.connect();
+    sim.a.close();
+    sim.flush();
+    sim.run_until(Duration::from_secs(30), |s| {
+        s.a.is_closed() && s.b.is_closed()
+    });
+    // The peer's SHUTDOWN ACK comes again (as when our SHUTDOWN COMPLETE was lost).
+    let ack = |chunk: Chunk<'_>| {
+        let mut out = Vec::new();
+        let header = CommonHeader {
+            src_port: 5000,
+            dst_port: 5000,
+            verification_tag: 0x1234_5678,
+            checksum: 0,
+        };
+        let mut w = PacketWriter::new(&mut out, &header);
+        w.chunk(&chunk).unwrap();
+        w.finish(Checksum::Crc32c);
+        out
+    };
+    let now = sim.now();
+    sim.a.handle_input(now, &ack(Chunk::ShutdownAck));
+    let mut replies = Vec::new();
+    while let Some(o) = sim.a.poll_output() {
+        if let weft_sctp::Output::Transmit(p) = o {
+            replies.push(p);
+        }
+    }
+    // RFC 9260 §8.4 item 5: SHUTDOWN COMPLETE, T bit set, the received tag reflected.
+    assert_eq!(replies.len(), 1);
+    let p = Packet::parse(&replies[0], &ParseOptions::default()).unwrap();
+    assert_eq!(p.header().verification_tag, 0x1234_5678);
+    let chunks: Vec<_> = p.chunks().collect();
+    assert_eq!(chunks.len(), 1);
+    assert_eq!(chunks[0].chunk_type, chunk_type::SHUTDOWN_COMPLETE);
+    assert_eq!(
+        chunks[0].parse().unwrap(),
+        Chunk::ShutdownComplete {
+            tag_reflected: true
+        }
+    );
+    // Anything else after the close is dropped unanswered.
+    sim.a.handle_input(now, &ack(Chunk::CookieAck));
+    assert!(sim.a.poll_output().is_none());
+    // A SHUTDOWN ACK with a bad checksum is not answered either.
+    let mut bad = ack(Chunk::ShutdownAck);
+    bad[8] ^= 1;
+    sim.a.handle_input(now, &bad);
+    assert!(sim.a.poll_output().is_none());
+}
