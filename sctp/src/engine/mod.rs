@@ -55,8 +55,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::wire::{
-    cause_code, chunk_type as ct, write_cause, write_chunk, Checksum, Chunk, CommonHeader, Init,
-    Packet, PacketWriter, Param, ParseOptions, RawChunk, ZERO_CHECKSUM_EDMID_DTLS,
+    cause_code, chunk_type as ct, write_cause, write_chunk, Action, Checksum, Chunk, CommonHeader,
+    Init, Packet, PacketWriter, Param, ParseOptions, RawChunk, ZERO_CHECKSUM_EDMID_DTLS,
 };
 use cookie::{CookieData, CookieKey};
 use rx::{DataOutcome, Rx};
@@ -207,6 +207,12 @@ pub enum EngineEvent {
     },
     /// The association ended.
     Closed(CloseReason),
+    /// The peer reset these incoming streams (RFC 6525 §5.2.2): their SSNs restart at 0.
+    IncomingStreamsReset(Vec<u16>),
+    /// Our reset of these outgoing streams was performed (RFC 6525 §5.2.4).
+    OutgoingStreamsReset(Vec<u16>),
+    /// The peer refused or could not perform our reset of these streams.
+    OutgoingStreamsResetFailed(Vec<u16>),
 }
 
 /// Why [`Engine::send`] refused a message.
@@ -373,6 +379,7 @@ pub struct Engine {
     shutdown_pending: bool,
     shutdown_ack_pending: bool,
     hb_acks: VecDeque<Vec<u8>>,
+    reconfig: Reconfig,
     errors: Vec<u8>,
     control_out: VecDeque<Vec<u8>>,
     events: VecDeque<EngineEvent>,
@@ -426,6 +433,7 @@ impl Engine {
             shutdown_pending: false,
             shutdown_ack_pending: false,
             hb_acks: VecDeque::new(),
+            reconfig: Reconfig::default(),
             errors: Vec::new(),
             control_out: VecDeque::new(),
             events: VecDeque::new(),
@@ -558,6 +566,25 @@ impl Engine {
         self.close(CloseReason::LocalAbort);
     }
 
+    /// Resets outgoing streams (RFC 6525 §5.1.2), as WebRTC closes a data channel (RFC
+    /// 8831 §6.7): the request goes once everything queued has its TSN; the SSNs restart
+    /// at 0 from the request on; [`EngineEvent::OutgoingStreamsReset`] says the peer
+    /// performed it. One request at a time; later calls join the next request.
+    pub fn reset_streams(&mut self, streams: &[u16]) -> Result<(), SendError> {
+        if self.state != EngineState::Established {
+            return Err(SendError::NotOpen);
+        }
+        for &s in streams {
+            if s >= self.outbound_streams {
+                return Err(SendError::InvalidStream);
+            }
+            if !self.reconfig.wanted.contains(&s) && self.reconfig.wanted.len() < 4096 {
+                self.reconfig.wanted.push(s);
+            }
+        }
+        Ok(())
+    }
+
     // ---- handle_* ----
 
     /// One SCTP packet from the peer. Malformed or misaddressed input is dropped and
@@ -615,6 +642,7 @@ impl Engine {
             if let Some(rx) = &mut self.rx {
                 rx.after_data_packet(now, self.config.delayed_ack, immediate);
             }
+            self.apply_deferred_reset();
             // A SACK due now goes out now, even when more packets of the same burst are
             // still to be handled: every second packet, and every packet while there are
             // gaps, so the sender sees its miss indications (RFC 9260 §6.2, §6.7).
@@ -801,10 +829,18 @@ impl Engine {
             }
             Chunk::HeartbeatAck(_) | Chunk::Error(_) | Chunk::Pad(_) => true,
             Chunk::Ecne { .. } | Chunk::Cwr { .. } => true,
-            Chunk::ForwardTsn(_) | Chunk::IData(_) | Chunk::IForwardTsn(_) | Chunk::ReConfig(_) => {
-                // Not advertised, so not expected; skipped and reported as unrecognized.
-                self.report_unrecognized(&raw);
+            Chunk::ReConfig(params) => {
+                self.on_reconfig(now, params);
                 true
+            }
+            Chunk::ForwardTsn(_) | Chunk::IData(_) | Chunk::IForwardTsn(_) => {
+                // Not advertised, so not expected: treated as unrecognized, as the upper
+                // two bits of the type say (RFC 9260 §3.2).
+                let action = Action::from_high_byte(raw.chunk_type);
+                if action.reports() {
+                    self.report_unrecognized(&raw);
+                }
+                !action.stops()
             }
             Chunk::Unknown(raw) => {
                 // RFC 9260 §3.2: the upper two bits of the type say what to do.
@@ -869,6 +905,11 @@ impl Engine {
                 _ => self.t2 = None,
             }
         }
+        if self.reconfig.timer.is_some_and(|t| t <= now) {
+            // RFC 6525 §5.1.1: the request is retransmitted on its own timer.
+            self.reconfig.timer = None;
+            self.reconfig.send = true;
+        }
         if let Some(rx) = &mut self.rx {
             if rx.delayed_ack_at.is_some_and(|t| t <= now) {
                 rx.ack_now = true;
@@ -881,7 +922,7 @@ impl Engine {
     /// When [`handle_timeout`](Self::handle_timeout) is due next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let delayed = self.rx.as_ref().and_then(|rx| rx.delayed_ack_at);
-        [self.t1, self.t2, self.t3, delayed]
+        [self.t1, self.t2, self.t3, delayed, self.reconfig.timer]
             .into_iter()
             .flatten()
             .min()
@@ -1012,6 +1053,7 @@ impl Engine {
                 any = true;
             }
         }
+        self.write_reconfig(now, w.buf(), mtu, &mut any);
         if std::mem::take(&mut self.shutdown_pending) && self.state == EngineState::ShutdownSent {
             let cum = self.rx.as_ref().map_or(0, |rx| rx.cum);
             any |= Chunk::Shutdown { cum_tsn_ack: cum }.emit(w.buf()).is_ok();
@@ -1185,6 +1227,8 @@ impl Engine {
         let inbound = self.config.inbound_streams.min(peer_os);
         self.outbound_streams = self.config.outbound_streams.min(peer_mis);
         self.rx = Some(Rx::new(peer_tsn, inbound, self.config.max_message_size));
+        // RFC 6525 §3.1: request sequence numbers start at the initial TSN.
+        self.reconfig.peer_next_seq = peer_tsn;
         self.tx.set_peer_rwnd(rwnd);
         // RFC 9653 §5: both declared the same method.
         self.zero_checksum_rx = self.config.zero_checksum;
@@ -1253,6 +1297,7 @@ impl Engine {
     }
 
     fn establish(&mut self) {
+        self.reconfig.my_next_seq = self.my_initial_tsn;
         self.t1 = None;
         self.cookie_echo_pending = false;
         self.init_pending = false;
@@ -1336,6 +1381,176 @@ impl Engine {
             rx.ack_now = false;
         }
         self.events.push_back(EngineEvent::Closed(reason));
+    }
+
+    /// RFC 6525 §5.2: a RE-CONFIG chunk from the peer.
+    fn on_reconfig(&mut self, now: Instant, params: crate::wire::Params<'_>) {
+        if !self.receiving() {
+            return;
+        }
+        for p in params.iter() {
+            match p {
+                Param::OutgoingSsnResetRequest {
+                    request_seq,
+                    last_tsn,
+                    streams,
+                    ..
+                } => {
+                    let expected = self.reconfig.peer_next_seq;
+                    let result = if request_seq == expected {
+                        self.reconfig.peer_next_seq = expected.wrapping_add(1);
+                        let list: Vec<u16> = streams.iter().take(4096).collect();
+                        let cum = self.rx.as_ref().map_or(0, |rx| rx.cum);
+                        if seq_gt(last_tsn, cum) {
+                            // §5.2.2 E2: deferred until every TSN up to last_tsn arrived.
+                            self.reconfig.deferred = Some((last_tsn, list));
+                            RESULT_IN_PROGRESS
+                        } else {
+                            self.reset_incoming(list);
+                            RESULT_PERFORMED
+                        }
+                    } else if request_seq == expected.wrapping_sub(1) {
+                        // A retransmission: the same answer, or performed by now.
+                        self.apply_deferred_reset();
+                        if self.reconfig.deferred.is_some() {
+                            RESULT_IN_PROGRESS
+                        } else {
+                            RESULT_PERFORMED
+                        }
+                    } else {
+                        RESULT_BAD_SEQUENCE
+                    };
+                    if self.reconfig.responses.len() < 4 {
+                        self.reconfig.responses.push((request_seq, result));
+                    }
+                }
+                Param::IncomingSsnResetRequest { request_seq, .. }
+                | Param::SsnTsnResetRequest { request_seq }
+                | Param::AddOutgoingStreams { request_seq, .. }
+                | Param::AddIncomingStreams { request_seq, .. } => {
+                    // Not supported: denied (RFC 6525 §4.4 result 2).
+                    if request_seq == self.reconfig.peer_next_seq {
+                        self.reconfig.peer_next_seq = request_seq.wrapping_add(1);
+                    }
+                    if self.reconfig.responses.len() < 4 {
+                        self.reconfig.responses.push((request_seq, RESULT_DENIED));
+                    }
+                }
+                Param::ReconfigResponse {
+                    response_seq,
+                    result,
+                    ..
+                } => {
+                    if self.reconfig.in_flight_seq != Some(response_seq) {
+                        continue;
+                    }
+                    match result {
+                        RESULT_NOTHING | RESULT_PERFORMED => {
+                            self.reconfig.in_flight_seq = None;
+                            self.reconfig.timer = None;
+                            let streams = std::mem::take(&mut self.reconfig.in_flight);
+                            self.events
+                                .push_back(EngineEvent::OutgoingStreamsReset(streams));
+                        }
+                        RESULT_IN_PROGRESS => {
+                            // Asked again after an RTO (§5.2.3).
+                            self.reconfig.timer = Some(now + self.rto.rto);
+                        }
+                        _ => {
+                            self.reconfig.in_flight_seq = None;
+                            self.reconfig.timer = None;
+                            let streams = std::mem::take(&mut self.reconfig.in_flight);
+                            self.events
+                                .push_back(EngineEvent::OutgoingStreamsResetFailed(streams));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn reset_incoming(&mut self, streams: Vec<u16>) {
+        if let Some(rx) = &mut self.rx {
+            rx.reset_streams(&streams);
+        }
+        self.events
+            .push_back(EngineEvent::IncomingStreamsReset(streams));
+    }
+
+    fn apply_deferred_reset(&mut self) {
+        let cum = self.rx.as_ref().map_or(0, |rx| rx.cum);
+        if self
+            .reconfig
+            .deferred
+            .as_ref()
+            .is_some_and(|(last, _)| !seq_gt(*last, cum))
+        {
+            if let Some((_, list)) = self.reconfig.deferred.take() {
+                self.reset_incoming(list);
+            }
+        }
+    }
+
+    /// Writes pending RE-CONFIG responses and our request (RFC 6525 §5.1).
+    fn write_reconfig(&mut self, now: Instant, out: &mut Vec<u8>, mtu: usize, any: &mut bool) {
+        if !self.sending_data() {
+            return;
+        }
+        while let Some(&(seq, result)) = self.reconfig.responses.first() {
+            if out.len() + 16 > mtu {
+                return;
+            }
+            self.reconfig.responses.remove(0);
+            *any |= write_chunk(out, ct::RE_CONFIG, 0, |o| {
+                Param::ReconfigResponse {
+                    response_seq: seq,
+                    result,
+                    next_tsns: None,
+                }
+                .emit(o)
+            })
+            .is_ok();
+        }
+        // A new request once the last is answered and nothing queued lacks its TSN.
+        if self.reconfig.in_flight_seq.is_none()
+            && !self.reconfig.wanted.is_empty()
+            && self.tx.queue.is_empty()
+        {
+            self.reconfig.in_flight = std::mem::take(&mut self.reconfig.wanted);
+            self.reconfig.in_flight_seq = Some(self.reconfig.my_next_seq);
+            self.reconfig.my_next_seq = self.reconfig.my_next_seq.wrapping_add(1);
+            self.reconfig.last_tsn = self.tx.next_tsn.wrapping_sub(1);
+            self.reconfig.send = true;
+            // RFC 6525 §5.1.2: what is sent after last_tsn starts the streams afresh at
+            // SSN 0 (the peer resets them once everything up to last_tsn arrived).
+            for &s in &self.reconfig.in_flight {
+                self.tx.reset_ssn(s);
+            }
+        }
+        let Some(seq) = self.reconfig.in_flight_seq else {
+            return;
+        };
+        let need = 4 + 16 + 2 * self.reconfig.in_flight.len() + 3;
+        if !self.reconfig.send || out.len() + need > mtu {
+            return;
+        }
+        self.reconfig.send = false;
+        let mut list = Vec::with_capacity(2 * self.reconfig.in_flight.len());
+        for s in &self.reconfig.in_flight {
+            list.extend_from_slice(&s.to_be_bytes());
+        }
+        *any |= write_chunk(out, ct::RE_CONFIG, 0, |o| {
+            Param::OutgoingSsnResetRequest {
+                request_seq: seq,
+                response_seq: self.reconfig.peer_next_seq.wrapping_sub(1),
+                last_tsn: self.reconfig.last_tsn,
+                streams: crate::wire::List::new(&list),
+            }
+            .emit(o)
+        })
+        .is_ok();
+        self.reconfig.timer = Some(now + self.rto.rto);
     }
 
     fn protocol_violation(&mut self, info: &[u8]) {
@@ -1433,6 +1648,35 @@ impl Engine {
     }
 }
 
+/// RFC 6525 §4.4 results.
+const RESULT_NOTHING: u32 = 0;
+const RESULT_PERFORMED: u32 = 1;
+const RESULT_DENIED: u32 = 2;
+const RESULT_BAD_SEQUENCE: u32 = 5;
+const RESULT_IN_PROGRESS: u32 = 6;
+
+/// Stream reset state (RFC 6525).
+#[derive(Default)]
+struct Reconfig {
+    /// Our next request sequence number.
+    my_next_seq: u32,
+    /// The peer's request sequence number we expect next.
+    peer_next_seq: u32,
+    /// Streams to reset in the next request.
+    wanted: Vec<u16>,
+    /// The request in flight: its number, streams and last TSN.
+    in_flight_seq: Option<u32>,
+    in_flight: Vec<u16>,
+    last_tsn: u32,
+    /// The request is to be (re)sent.
+    send: bool,
+    timer: Option<Instant>,
+    /// Responses to send: (request number, result).
+    responses: Vec<(u32, u32)>,
+    /// An incoming reset waiting for its last TSN.
+    deferred: Option<(u32, Vec<u16>)>,
+}
+
 impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
@@ -1465,10 +1709,11 @@ fn write_init(
         out.extend_from_slice(&init.outbound_streams.to_be_bytes());
         out.extend_from_slice(&init.inbound_streams.to_be_bytes());
         out.extend_from_slice(&init.initial_tsn.to_be_bytes());
-        let mut pad = 0;
         if let Some(c) = cookie {
-            pad = Param::StateCookie(c).emit(out)?;
+            Param::StateCookie(c).emit(out)?;
         }
+        // RFC 6525 §3.1 / RFC 5061 §4.2.7: RE-CONFIG is supported.
+        let mut pad = Param::SupportedExtensions(&[ct::RE_CONFIG]).emit(out)?;
         if zero_checksum {
             pad = Param::ZeroChecksumAcceptable {
                 edmid: ZERO_CHECKSUM_EDMID_DTLS,
@@ -1522,12 +1767,21 @@ pub fn fuzz_established(start: Instant, data: &[u8]) {
     let _ = a.send(1, 51, false, &[7; 3000]);
     let mut rest = data;
     while rest.len() >= 2 {
-        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
+        let prefix = u16::from_be_bytes([rest[0], rest[1]]);
+        // The top bit keeps the packet's own ports and tag; otherwise they are made right
+        // so the fuzzer reaches the chunk handling.
+        let raw = prefix & 0x8000 != 0;
+        let len = usize::from(prefix & 0x7fff).min(rest.len() - 2);
         let (packet, tail) = rest[2..].split_at(len);
         rest = tail;
         now += Duration::from_millis(10);
-        // A valid checksum so the fuzzer reaches the chunk handling.
         let mut p = packet.to_vec();
+        if !raw {
+            if let Some(h) = p.get_mut(..8) {
+                h[..4].copy_from_slice(&[0x13, 0x88, 0x13, 0x88]);
+                h[4..].copy_from_slice(&a.my_tag.to_be_bytes());
+            }
+        }
         crate::wire::fill_checksum(&mut p, Checksum::Crc32c);
         a.handle_packet(now, &p);
         if a.poll_timeout().is_some_and(|t| t <= now) {

@@ -346,6 +346,26 @@ impl Rx {
         }
     }
 
+    /// RFC 6525 §5.2.2: the streams' next SSN is 0 again (none listed: all streams).
+    pub fn reset_streams(&mut self, streams: &[u16]) {
+        let reset = |st: &mut InStream, count: &mut usize| {
+            st.next_ssn = 0;
+            *count = count.saturating_sub(st.ready.len());
+            st.ready.clear();
+        };
+        if streams.is_empty() {
+            for st in self.streams.values_mut() {
+                reset(st, &mut self.ready_count);
+            }
+        } else {
+            for s in streams {
+                if let Some(st) = self.streams.get_mut(s) {
+                    reset(st, &mut self.ready_count);
+                }
+            }
+        }
+    }
+
     /// After a packet that carried DATA: when to SACK (RFC 9260 §6.2: at least every
     /// second packet, within 200 ms).
     pub fn after_data_packet(&mut self, now: Instant, delay: Duration, immediate: bool) {

@@ -179,6 +179,11 @@ impl Tx {
         }
     }
 
+    /// RFC 6525 §5.2.4: the stream's next SSN is 0 again.
+    pub fn reset_ssn(&mut self, stream: u16) {
+        self.ssn.remove(&stream);
+    }
+
     /// Whether the next queued chunk may go now (cwnd §7.2, rwnd §6.1 rules A-B).
     pub fn may_send_new(&self) -> bool {
         let Some(next) = self.queue.front() else {
