@@ -37,12 +37,21 @@
 //! duplicates), §6.3 (RTO, T3-rtx), §6.5-6.6 (streams, ordered and unordered delivery),
 //! §6.9 (fragmentation), §6.10 (bundling), §7.2 (slow start, congestion avoidance, fast
 //! retransmit and recovery, Max.Burst), §8.4 (out of the blue), §8.5 (verification tags),
-//! §9.1-9.2 (ABORT, SHUTDOWN), HEARTBEAT answered (§8.3), RFC 9653 zero checksum.
+//! §9.1-9.2 (ABORT, SHUTDOWN), HEARTBEAT answered (§8.3), RFC 9653 zero checksum (off by
+//! default), RFC 6525 Outgoing SSN Reset Request sent and answered (other RE-CONFIG
+//! requests are denied).
+//!
+//! Beyond RFC 9260: a fast-retransmitted chunk whose retransmission is lost is fast
+//! retransmitted again once a TSN sent after the retransmission is acknowledged (the
+//! evidence RFC 8985 uses for TCP), instead of waiting for T3. Max.Burst (§6.1 D) caps
+//! each output burst at the flight size of the last drained burst plus Max.Burst packets.
 //!
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
-//! sending HEARTBEAT, path MTU discovery, FORWARD TSN (RFC 3758), I-DATA (RFC 8260),
-//! RE-CONFIG stream reset (RFC 6525), ECN. None of those are advertised.
+//! reporting unrecognized parameters, sending HEARTBEAT, path MTU discovery, FORWARD TSN
+//! (RFC 3758), I-DATA (RFC 8260), ECN. None of those are advertised. A peer's stream
+//! reset deferred behind missing TSNs resets the SSN when the gap closes; a message after
+//! the reset that completes before that is not yet kept apart.
 
 mod cookie;
 mod rx;
@@ -1044,10 +1053,11 @@ impl Engine {
         }
         let data_ready = self.sending_data() && (self.tx.rtx_pending() || self.tx.may_send_new());
         if let Some(rx) = &mut self.rx {
-            if rx.sack_wanted(data_ready) && w.len() + 16 <= mtu {
+            if rx.sack_wanted(data_ready) && w.len() + 28 <= mtu {
                 let a_rwnd = (self.config.receive_window as usize)
                     .saturating_sub(rx.held + self.event_bytes) as u32;
-                let room = mtu - w.len();
+                // Room is kept for a SHUTDOWN and a SHUTDOWN ACK after it.
+                let room = mtu.saturating_sub(w.len() + 12);
                 rx.write_sack(w.buf(), a_rwnd, room);
                 self.stats.sacks_sent += 1;
                 any = true;
@@ -1068,7 +1078,7 @@ impl Engine {
             // Retransmissions first (RFC 9260 §6.1 C, §7.2.4 rule 3).
             let fast = std::mem::take(&mut self.tx.fast_rtx_now);
             while fast || self.tx.flight_size < self.tx.window() {
-                let room = mtu - w.len();
+                let room = mtu.saturating_sub(w.len());
                 let Some(tsn) = self.tx.next_rtx(room) else {
                     break;
                 };
@@ -1790,7 +1800,7 @@ pub fn fuzz_established(start: Instant, data: &[u8]) {
         let mut n = 0;
         while let Some(out) = a.poll_transmit(now) {
             n += 1;
-            assert!(n < 10_000 && out.len() <= a.config.mtu.max(1500));
+            assert!(n < 10_000 && out.len() <= a.config.mtu);
             b.handle_packet(now, &out);
         }
         while let Some(out) = b.poll_transmit(now) {
