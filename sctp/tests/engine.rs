@@ -905,3 +905,123 @@ fn goodput(name: &str, loss: f64, a: MakeSide, b: MakeSide) -> f64 {
     );
     mbit
 }
+
+/// RFC 9260 §8.5 and §8.4: a wrong verification tag is dropped; a packet for no
+/// association is answered with ABORT (T bit, the packet's own tag), SHUTDOWN ACK with
+/// SHUTDOWN COMPLETE (T bit); an ABORT is taken only with the right tag.
+#[test]
+fn verification_tags_and_out_of_the_blue() {
+    use weft_sctp::wire::{fill_checksum, Checksum, Packet};
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let (mut a, mut b) = established_pair(start);
+    while b.poll_event().is_some() {}
+    a.send(1, PPID_BINARY, false, b"hello").unwrap();
+    let data = a.poll_transmit(start).unwrap();
+    let tag = u32::from_be_bytes(data[4..8].try_into().unwrap());
+    // Wrong tag: dropped.
+    let mut bad = data.clone();
+    bad[4] ^= 0x55;
+    fill_checksum(&mut bad, Checksum::Crc32c);
+    let dropped = b.stats().packets_dropped;
+    b.handle_packet(start, &bad);
+    assert_eq!(b.stats().packets_dropped, dropped + 1);
+    assert!(b.poll_event().is_none());
+    // The right one is delivered.
+    b.handle_packet(start, &data);
+    assert!(matches!(b.poll_event(), Some(EngineEvent::Message { .. })));
+    // Out of the blue: ABORT with T set and the packet's tag.
+    let mut l = Engine::new(EngineConfig::default(), start, 99);
+    l.handle_packet(start, &data);
+    let abort = l.poll_transmit(start).expect("ABORT");
+    let p = Packet::parse_without_checksum(&abort).unwrap();
+    assert_eq!(p.header().verification_tag, tag);
+    let c = p.chunks().next().unwrap();
+    assert_eq!((c.chunk_type, c.flags & 1), (6, 1));
+    assert!(l.poll_transmit(start).is_none());
+    // SHUTDOWN ACK out of the blue: SHUTDOWN COMPLETE with T set.
+    let mut sack = data[..12].to_vec();
+    sack.extend_from_slice(&[8, 0, 0, 4]);
+    fill_checksum(&mut sack, Checksum::Crc32c);
+    l.handle_packet(start, &sack);
+    let done = l.poll_transmit(start).expect("SHUTDOWN COMPLETE");
+    let p = Packet::parse_without_checksum(&done).unwrap();
+    let c = p.chunks().next().unwrap();
+    assert_eq!((c.chunk_type, c.flags & 1), (14, 1));
+    assert_eq!(l.state(), EngineState::Listen);
+    // ABORT with the wrong tag is ignored; with b's own tag it ends the association.
+    let mut abort = data[..12].to_vec();
+    abort.extend_from_slice(&[6, 0, 0, 4]);
+    abort[4] ^= 1;
+    fill_checksum(&mut abort, Checksum::Crc32c);
+    b.handle_packet(start, &abort);
+    assert!(b.is_established());
+    abort[4] ^= 1;
+    fill_checksum(&mut abort, Checksum::Crc32c);
+    b.handle_packet(start, &abort);
+    assert!(b.is_closed());
+    assert!(matches!(b.poll_event(), Some(EngineEvent::Closed(_))));
+    assert!(
+        b.poll_transmit(start).is_none(),
+        "an ABORT is never answered"
+    );
+}
+
+/// RFC 9653: with zero checksum configured on both ends, packets after the handshake
+/// carry a zero checksum and the association works; INIT keeps its CRC32c.
+#[test]
+fn zero_checksum_engine_to_engine() {
+    let mut config = EngineConfig::default();
+    config.zero_checksum = true;
+    let c2 = config.clone();
+    let mut sim = Sim::new(
+        71,
+        link(0.05, 10),
+        move |now| Box::new(EngineSide::with_config(now, 71, config)) as Box<dyn Side>,
+        move |now| Box::new(EngineSide::with_config(now, 72, c2)) as Box<dyn Side>,
+    );
+    sim.connect();
+    exchange(&mut sim, 10, false);
+    sim.shutdown();
+    // The packets themselves: INIT with a CRC32c, DATA with zero.
+    let mut config = EngineConfig::default();
+    config.zero_checksum = true;
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let mut a = Engine::new(config.clone(), start, 1);
+    let mut b = Engine::new(config, start, 2);
+    a.connect(start);
+    let init = a.poll_transmit(start).unwrap();
+    assert_ne!(&init[8..12], &[0; 4]);
+    b.handle_packet(start, &init);
+    for _ in 0..3 {
+        while let Some(p) = b.poll_transmit(start) {
+            a.handle_packet(start, &p);
+        }
+        while let Some(p) = a.poll_transmit(start) {
+            b.handle_packet(start, &p);
+        }
+    }
+    assert!(a.is_established() && b.is_established());
+    a.send(1, PPID_BINARY, false, b"x").unwrap();
+    let data = a.poll_transmit(start).unwrap();
+    assert_eq!(&data[8..12], &[0; 4]);
+    // Without it on one side, the CRC32c stays.
+    let mut c = Engine::new(EngineConfig::default(), start, 3);
+    let mut zc = EngineConfig::default();
+    zc.zero_checksum = true;
+    let mut d = Engine::new(zc, start, 4);
+    c.connect(start);
+    for _ in 0..4 {
+        while let Some(p) = c.poll_transmit(start) {
+            d.handle_packet(start, &p);
+        }
+        while let Some(p) = d.poll_transmit(start) {
+            c.handle_packet(start, &p);
+        }
+    }
+    assert!(c.is_established() && d.is_established());
+    d.send(1, PPID_BINARY, false, b"x").unwrap();
+    let data = d.poll_transmit(start).unwrap();
+    assert_ne!(&data[8..12], &[0; 4]);
+}

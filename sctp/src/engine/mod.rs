@@ -417,7 +417,9 @@ impl Engine {
         };
         Engine {
             outbound_streams: config.outbound_streams,
-            zero_checksum_rx: false,
+            // RFC 9653 §5.2: we declare it in every INIT and INIT ACK, so a zero checksum
+            // is valid from the first packet that can follow (COOKIE ECHO on).
+            zero_checksum_rx: config.zero_checksum,
             zero_checksum_tx: false,
             tx: Tx::new(mtu, my_initial_tsn),
             config: EngineConfig { mtu, ..config },
