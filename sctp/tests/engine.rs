@@ -1025,3 +1025,18 @@ fn zero_checksum_engine_to_engine() {
     let data = d.poll_transmit(start).unwrap();
     assert_ne!(&data[8..12], &[0; 4]);
 }
+
+/// Messages queued before the association is up (on the side that connects and on the
+/// side that waits) go out once it is.
+#[test]
+fn messages_queued_before_setup_are_sent() {
+    let mut sim = Sim::new(81, link(0.0, 10), engine(81), engine(82));
+    assert!(sim.a.send(1, false, b"early from the client"));
+    assert!(sim.b.send(2, false, b"early from the server"));
+    sim.connect();
+    sim.run_until(Duration::from_secs(10), "early messages", |s| {
+        !s.a.received().is_empty() && !s.b.received().is_empty()
+    });
+    assert_eq!(sim.b.received()[0], (1, b"early from the client".to_vec()));
+    assert_eq!(sim.a.received()[0], (2, b"early from the server".to_vec()));
+}

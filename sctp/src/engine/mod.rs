@@ -1267,7 +1267,8 @@ impl Engine {
             EngineState::Listen => {
                 self.my_tag = c.my_tag;
                 self.my_initial_tsn = c.my_initial_tsn;
-                self.tx = Tx::new(self.config.mtu, c.my_initial_tsn);
+                // Nothing was in flight in Listen; what `send` queued stays queued.
+                self.tx.set_initial_tsn(c.my_initial_tsn);
                 self.peer_tag = c.peer_tag;
                 self.setup_peer(
                     c.peer_initial_tsn,

@@ -179,6 +179,12 @@ impl Tx {
         }
     }
 
+    /// The initial TSN, before anything was sent (a server takes it from its cookie).
+    pub fn set_initial_tsn(&mut self, tsn: u32) {
+        self.next_tsn = tsn;
+        self.cum_ack = tsn.wrapping_sub(1);
+    }
+
     /// RFC 6525 §5.2.4: the stream's next SSN is 0 again.
     pub fn reset_ssn(&mut self, stream: u16) {
         self.ssn.remove(&stream);
