@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
 
-use tokio::io::ReadBuf;
+use tokio::io::{Interest, ReadBuf};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch, Mutex};
 
@@ -67,6 +67,11 @@ pub(crate) struct Core {
     tracks: HashMap<TransceiverId, mpsc::UnboundedSender<Frame>>,
     cmd: mpsc::WeakSender<Command>,
     outbox: Vec<Transmit>,
+    /// Batched I/O state (quinn-udp: GSO/GRO, recvmmsg) of each own socket, by index in
+    /// `sockets`; none for a shared socket, whose router reads datagrams one by one.
+    batch: Vec<quinn_udp::UdpSocketState>,
+    /// Segments of one GSO send, back to back.
+    gso_buf: Vec<u8>,
 }
 
 impl Core {
@@ -80,6 +85,17 @@ impl Core {
         gathering: watch::Sender<IceGatheringState>,
         cmd: mpsc::WeakSender<Command>,
     ) -> Core {
+        // Own sockets get batched I/O where the kernel has it; if any socket refuses, none
+        // does (the receive path then reads datagrams one by one).
+        let batch: Vec<quinn_udp::UdpSocketState> = if shared.is_none() {
+            sockets
+                .iter()
+                .map(|(_, s)| quinn_udp::UdpSocketState::new(quinn_udp::UdpSockRef::from(&**s)))
+                .collect::<io::Result<_>>()
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         Core {
             rtc,
             sockets,
@@ -91,6 +107,8 @@ impl Core {
             tracks: HashMap::new(),
             cmd,
             outbox: Vec::new(),
+            batch,
+            gso_buf: Vec::new(),
         }
     }
 
@@ -250,16 +268,72 @@ impl Core {
                 });
             }
         }
-        for t in std::mem::take(&mut self.outbox) {
-            let sock = self
+        let outbox = std::mem::take(&mut self.outbox);
+        let mut i = 0;
+        while let Some(t) = outbox.get(i) {
+            let at = self
                 .sockets
                 .iter()
-                .find(|(a, _)| *a == t.src)
-                .or(self.sockets.first());
-            if let Some((_, s)) = sock {
+                .position(|(a, _)| *a == t.src)
+                .unwrap_or(0);
+            let Some((_, sock)) = self.sockets.get(at) else {
+                break;
+            };
+            let Some(state) = self.batch.get(at) else {
                 // UDP is lossy anyway: a failed send is a lost datagram.
-                let _ = s.send_to(&t.bytes, t.dst).await;
+                let _ = sock.send_to(&t.bytes, t.dst).await;
+                i += 1;
+                continue;
+            };
+            // UDP GSO: the datagrams that follow to the same destination from the same
+            // socket, all of this size but the last (which may be shorter), go in one call.
+            let size = t.bytes.len();
+            let mut end = i + 1;
+            while end - i < state.max_gso_segments() {
+                match outbox.get(end) {
+                    Some(n) if n.dst == t.dst && n.src == t.src && n.bytes.len() <= size => {
+                        end += 1;
+                        if n.bytes.len() < size {
+                            break;
+                        }
+                    }
+                    _ => break,
+                }
             }
+            let contents: &[u8] = if end - i == 1 {
+                &t.bytes
+            } else {
+                self.gso_buf.clear();
+                for n in outbox.get(i..end).unwrap_or_default() {
+                    self.gso_buf.extend_from_slice(&n.bytes);
+                }
+                &self.gso_buf
+            };
+            let tx = quinn_udp::Transmit {
+                destination: t.dst,
+                ecn: None,
+                contents,
+                segment_size: (end - i > 1).then_some(size),
+                src_ip: None,
+            };
+            let sent = loop {
+                let r = sock
+                    .async_io(Interest::WRITABLE, || {
+                        state.try_send(quinn_udp::UdpSockRef::from(&**sock), &tx)
+                    })
+                    .await;
+                match r {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    r => break r,
+                }
+            };
+            if sent.is_err() && end - i > 1 {
+                // The kernel refused the batch (no GSO on this path): one by one.
+                for n in outbox.get(i..end).unwrap_or_default() {
+                    let _ = sock.send_to(&n.bytes, n.dst).await;
+                }
+            }
+            i = end;
         }
     }
 
@@ -301,8 +375,71 @@ async fn recv_any(
 /// Datagrams taken from a socket per wake-up beyond the first, before the core is drained.
 const BURST: usize = 32;
 
+/// Receive buffers per batched read (recvmmsg); each takes one GRO super-datagram.
+const RECV_BUFFERS: usize = 4;
+/// Batched reads per wake-up before the core is drained.
+const READS: usize = 8;
+
+/// Waits until one of the sockets has something to read: its index.
+async fn readable_any(sockets: &[(SocketAddr, Arc<UdpSocket>)]) -> usize {
+    poll_fn(|cx| {
+        for (i, (_, s)) in sockets.iter().enumerate() {
+            // An error is readiness too: the read reports it.
+            if s.poll_recv_ready(cx).is_ready() {
+                return Poll::Ready(i);
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Reads what socket `i` has queued with batched reads (recvmmsg, GRO super-datagrams
+/// split at their stride) and hands every datagram to the core, all at the time `t`.
+fn read_batched(core: &mut Core, i: usize, bufs: &mut [Vec<u8>], t: Instant) {
+    let (Some((local, sock)), Some(state)) = (core.sockets.get(i), core.batch.get(i)) else {
+        return;
+    };
+    let (local, sock) = (*local, sock.clone());
+    let mut meta = [quinn_udp::RecvMeta::default(); RECV_BUFFERS];
+    for _ in 0..READS {
+        let mut iovs: Vec<io::IoSliceMut<'_>> =
+            bufs.iter_mut().map(|b| io::IoSliceMut::new(b)).collect();
+        let n = match sock.try_io(Interest::READABLE, || {
+            state.recv(quinn_udp::UdpSockRef::from(&*sock), &mut iovs, &mut meta)
+        }) {
+            Ok(n) => n,
+            // Nothing more queued; or an ICMP error reported on the socket (port
+            // unreachable ...): ICE's consent checks find a dead path.
+            Err(_) => return,
+        };
+        drop(iovs);
+        for (m, buf) in meta.iter().zip(bufs.iter()).take(n) {
+            let Some(data) = buf.get(..m.len) else {
+                continue;
+            };
+            let stride = if m.stride == 0 {
+                m.len.max(1)
+            } else {
+                m.stride
+            };
+            for bytes in data.chunks(stride) {
+                core.rtc.handle_input(
+                    t,
+                    Input::Receive {
+                        local,
+                        src: m.addr,
+                        bytes,
+                    },
+                );
+            }
+        }
+    }
+}
+
 enum Wake {
     Command(Option<Command>),
+    Readable(usize),
     Datagram(usize, io::Result<(usize, SocketAddr)>),
     Routed(Option<Routed>),
     Timer,
@@ -323,6 +460,12 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
     let mut close_reply = None;
     let mut inbox = core.shared.as_mut().and_then(|l| l.inbox.take());
     let own_sockets = core.shared.is_none();
+    let batched = own_sockets && !core.batch.is_empty();
+    let mut bufs: Vec<Vec<u8>> = if batched {
+        (0..RECV_BUFFERS).map(|_| vec![0u8; 65536]).collect()
+    } else {
+        Vec::new()
+    };
     loop {
         core.flush().await;
         let deadline = core.rtc.poll_timeout();
@@ -336,7 +479,8 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
             tokio::select! {
                 c = commands.recv() => Wake::Command(c),
                 () = sleep => Wake::Timer,
-                (i, r) = recv_any(&core.sockets, &mut buf), if own_sockets => Wake::Datagram(i, r),
+                i = readable_any(&core.sockets), if batched => Wake::Readable(i),
+                (i, r) = recv_any(&core.sockets, &mut buf), if own_sockets && !batched => Wake::Datagram(i, r),
                 d = recv_routed(&mut inbox), if !own_sockets => Wake::Routed(d),
             }
         };
@@ -358,6 +502,9 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
                 let t = deadline.map_or_else(now, |d| now().max(d));
                 core.rtc.handle_timeout(t);
             }
+            // Everything queued goes in before the core is drained: one pass over its
+            // layers per burst (Rtc::poll_output).
+            Wake::Readable(i) => read_batched(&mut core, i, &mut bufs, now()),
             Wake::Datagram(i, Ok((n, src))) => {
                 if let (Some((local, sock)), Some(bytes)) = (core.sockets.get(i), buf.get(..n)) {
                     let (local, sock) = (*local, sock.clone());
