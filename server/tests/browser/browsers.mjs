@@ -94,3 +94,52 @@ async function launchFirefox(executablePath) {
     },
   };
 }
+
+// Runs a test script under one contract: `parse` reads the arguments (`--timeout` among
+// them), `body(opt, result, track)` does the work and fills `result` (`track(browser)`
+// registers a launched browser for closing); then ONE JSON line, `result` with `error` and
+// `totalMs`, goes to stdout, every browser is closed, and the process exits 0 when
+// `result.ok` (2 on a usage error). A hard timeout (`opt.timeout` + 2 s) and SIGINT/SIGTERM
+// close the browsers too.
+export async function runScript({ parse, result, body, log }) {
+  const started = Date.now();
+  const browsers = [];
+  let finished = false;
+  const emit = () => {
+    if (finished) return;
+    finished = true;
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  };
+  const closeAll = async () => {
+    for (const b of browsers.splice(0)) await b.close();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => { await closeAll(); process.exit(1); });
+  }
+  let opt;
+  try {
+    opt = parse(process.argv.slice(2));
+  } catch (e) {
+    result.error = `usage: ${e.message}`;
+    emit();
+    process.exit(2);
+  }
+  const hard = setTimeout(async () => {
+    result.error = result.error || `hard timeout after ${opt.timeout} s`;
+    emit();
+    await closeAll();
+    process.exit(1);
+  }, opt.timeout * 1000 + 2000);
+  hard.unref();
+  try {
+    await body(opt, result, (b) => { browsers.push(b); return b; });
+  } catch (e) {
+    result.error = result.error || String(e && e.message ? e.message.split('\n')[0] : e);
+    log(`error: ${result.error}`);
+  }
+  result.totalMs = Date.now() - started;
+  emit();
+  await closeAll();
+  clearTimeout(hard);
+  process.exit(result.ok ? 0 : 1);
+}

@@ -8,7 +8,7 @@
 // error, or the timeout), then prints ONE JSON line {ok, state, browser, error} on stdout.
 // The browsers are launched by browsers.mjs.
 
-import { DEFAULT_PATH, launch } from './browsers.mjs';
+import { DEFAULT_PATH, launch, runScript } from './browsers.mjs';
 
 const started = Date.now();
 const log = (...a) => console.error(`[page +${Date.now() - started}ms]`, ...a);
@@ -36,77 +36,32 @@ function parseArgs(argv) {
   return o;
 }
 
-let browser = null;
-let finished = false;
-
-function emit(result) {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-async function closeAll() {
-  if (browser) {
-    const b = browser;
-    browser = null;
-    await b.close();
-  }
-}
-
 const done = (s) => !!(s && s.lastStats && s.lastStats.video_frames > 0 && s.lastStats.audio_frames > 0);
 
-async function main() {
-  const result = { ok: false, state: null, browser: null, error: null, totalMs: null };
-  let opt;
-  try {
-    opt = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    emit({ ...result, error: `usage: ${e.message}` });
-    process.exit(2);
+async function body(opt, result, track) {
+  const browser = track(await launch(opt.browser, opt.path));
+  result.browser = browser.version;
+  const page = await browser.newPage();
+  page.on('console', (m) => log(`page: ${m.text()}`));
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  log(`opening ${opt.url}`);
+  await page.goto(opt.url, { timeout: 15000 });
+  const deadline = started + opt.timeout * 1000;
+  let s = null;
+  while (Date.now() < deadline) {
+    s = await page.evaluate(() => window.weftState);
+    if (done(s) || s.phase === 'failed' || s.connectionState === 'failed') break;
+    await new Promise((r) => setTimeout(r, 250));
   }
-  const hard = setTimeout(async () => {
-    result.error = result.error || `hard timeout after ${opt.timeout} s`;
-    emit(result);
-    await closeAll();
-    process.exit(1);
-  }, opt.timeout * 1000 + 2000);
-  hard.unref();
-  try {
-    browser = await launch(opt.browser, opt.path);
-    result.browser = browser.version;
-    const page = await browser.newPage();
-    page.on('console', (m) => log(`page: ${m.text()}`));
-    page.on('pageerror', (e) => log(`page error: ${e.message}`));
-    log(`opening ${opt.url}`);
-    await page.goto(opt.url, { timeout: 15000 });
-    const deadline = started + opt.timeout * 1000;
-    let s = null;
-    while (Date.now() < deadline) {
-      s = await page.evaluate(() => window.weftState);
-      if (done(s) || s.phase === 'failed' || s.connectionState === 'failed') break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    // The full event log is long; the test needs the counts, the first events and the last stats.
-    s.events = s.events.slice(0, 5);
-    result.state = s;
-    if (!done(s)) result.error = s.errors.length ? s.errors.join('; ') : 'no stats with video and audio frames';
-    result.ok = done(s) && !s.errors.length;
-    log(`ok=${result.ok} connection=${s.connectionState} channel=${s.channelState} ` +
-        `started after open: ${s.sessionStartedDelayMs} ms, stats: ${JSON.stringify(s.lastStats)}`);
-    await page.evaluate(() => document.getElementById('stop').click()).catch(() => {});
-    await new Promise((r) => setTimeout(r, 300));
-  } catch (e) {
-    result.error = result.error || String(e && e.message ? e.message.split('\n')[0] : e);
-    log(`error: ${result.error}`);
-  }
-  result.totalMs = Date.now() - started;
-  emit(result);
-  await closeAll();
-  clearTimeout(hard);
-  process.exit(result.ok ? 0 : 1);
+  // The full event log is long; the test needs the counts, the first events and the last stats.
+  s.events = s.events.slice(0, 5);
+  result.state = s;
+  if (!done(s)) result.error = s.errors.length ? s.errors.join('; ') : 'no stats with video and audio frames';
+  result.ok = done(s) && !s.errors.length;
+  log(`ok=${result.ok} connection=${s.connectionState} channel=${s.channelState} ` +
+      `started after open: ${s.sessionStartedDelayMs} ms, stats: ${JSON.stringify(s.lastStats)}`);
+  await page.evaluate(() => document.getElementById('stop').click()).catch(() => {});
+  await new Promise((r) => setTimeout(r, 300));
 }
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => { await closeAll(); process.exit(1); });
-}
-main();
+runScript({ parse: parseArgs, result: { ok: false, state: null, browser: null, error: null, totalMs: null }, body, log });

@@ -10,7 +10,7 @@
 // message received, and each has `session_started` from the server on `detections` (or an
 // error, or the timeout), then prints ONE JSON line {ok, a, b, browser, error} on stdout.
 
-import { DEFAULT_PATH, launch } from './browsers.mjs';
+import { DEFAULT_PATH, launch, runScript } from './browsers.mjs';
 
 const started = Date.now();
 const log = (...a) => console.error(`[room +${Date.now() - started}ms]`, ...a);
@@ -40,19 +40,6 @@ function parseArgs(argv) {
   return o;
 }
 
-const browsers = [];
-let finished = false;
-
-function emit(result) {
-  if (finished) return;
-  finished = true;
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-}
-
-async function closeAll() {
-  for (const b of browsers.splice(0)) await b.close();
-}
-
 // `s` (one page's window.weftRoom) is connected to `other` with its chat message in, and
 // has session_started from the server.
 function done(s, other) {
@@ -63,83 +50,54 @@ function done(s, other) {
     && srv && srv.connectionState === 'connected' && srv.sessionStarted);
 }
 
-async function main() {
-  const result = { ok: false, a: null, b: null, browser: null, error: null, totalMs: null };
-  let opt;
-  try {
-    opt = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    emit({ ...result, error: `usage: ${e.message}` });
-    process.exit(2);
+async function body(opt, result, track) {
+  // One browser per kind asked for; two Chromium pages share one Chromium.
+  const running = {};
+  const get = async (name) => {
+    if (!running[name]) {
+      // No camera is asked for, so Chromium would hide host addresses behind mDNS names
+      // that two pages on a host without multicast cannot resolve; show them. Firefox
+      // keeps its mDNS names: its peers learn it as peer-reflexive from its checks.
+      const extra = name === 'chromium' ? ['--disable-features=WebRtcHideLocalIpsWithMdns'] : [];
+      running[name] = track(await launch(name, DEFAULT_PATH[name], extra));
+    }
+    return running[name];
+  };
+  const ba = await get(opt.browserA);
+  const bb = await get(opt.browserB);
+  result.browser = ba === bb ? ba.version : `${ba.version} + ${bb.version}`;
+  const open = async (tag, b, url) => {
+    const page = await b.newPage();
+    page.on('console', (m) => log(`${tag}: ${m.text()}`));
+    page.on('pageerror', (e) => log(`${tag} error: ${e.message}`));
+    await page.goto(url, { timeout: 15000 });
+    return page;
+  };
+  const state = (page) => page.evaluate(() => window.weftRoom);
+  const deadline = started + opt.timeout * 1000;
+  const a = await open('a', ba, opt.a);
+  // B joins after A has joined, so B is the one who offers between them.
+  let sa = null;
+  while (Date.now() < deadline) {
+    sa = await state(a);
+    if (sa.name || sa.errors.length) break;
+    await new Promise((r) => setTimeout(r, 50));
   }
-  const hard = setTimeout(async () => {
-    result.error = result.error || `hard timeout after ${opt.timeout} s`;
-    emit(result);
-    await closeAll();
-    process.exit(1);
-  }, opt.timeout * 1000 + 2000);
-  hard.unref();
-  try {
-    // One browser per kind asked for; two Chromium pages share one Chromium.
-    const running = {};
-    const get = async (name) => {
-      if (!running[name]) {
-        // No camera is asked for, so Chromium would hide host addresses behind mDNS names
-        // that two pages on a host without multicast cannot resolve; show them. Firefox
-        // keeps its mDNS names: its peers learn it as peer-reflexive from its checks.
-        const extra = name === 'chromium' ? ['--disable-features=WebRtcHideLocalIpsWithMdns'] : [];
-        running[name] = await launch(name, DEFAULT_PATH[name], extra);
-        browsers.push(running[name]);
-      }
-      return running[name];
-    };
-    const ba = await get(opt.browserA);
-    const bb = await get(opt.browserB);
-    result.browser = ba === bb ? ba.version : `${ba.version} + ${bb.version}`;
-    const open = async (tag, b, url) => {
-      const page = await b.newPage();
-      page.on('console', (m) => log(`${tag}: ${m.text()}`));
-      page.on('pageerror', (e) => log(`${tag} error: ${e.message}`));
-      await page.goto(url, { timeout: 15000 });
-      return page;
-    };
-    const state = (page) => page.evaluate(() => window.weftRoom);
-    const deadline = started + opt.timeout * 1000;
-    const a = await open('a', ba, opt.a);
-    // B joins after A has joined, so B is the one who offers between them.
-    let sa = null;
-    while (Date.now() < deadline) {
-      sa = await state(a);
-      if (sa.name || sa.errors.length) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    log(`a joined as ${sa && sa.name}`);
-    const b = await open('b', bb, opt.b);
-    let sb = null;
-    while (Date.now() < deadline) {
-      [sa, sb] = await Promise.all([state(a), state(b)]);
-      if ((done(sa, sb.name) && done(sb, sa.name)) || sa.errors.length || sb.errors.length) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    result.a = sa;
-    result.b = sb;
-    result.ok = done(sa, sb.name) && done(sb, sa.name) && !sa.errors.length && !sb.errors.length;
-    if (!result.ok) {
-      result.error = [...sa.errors, ...sb.errors].join('; ') || 'not every connection came up';
-    }
-    log(`ok=${result.ok}`);
-  } catch (e) {
-    result.error = result.error || String(e && e.message ? e.message.split('\n')[0] : e);
-    log(`error: ${result.error}`);
+  log(`a joined as ${sa && sa.name}`);
+  const b = await open('b', bb, opt.b);
+  let sb = null;
+  while (Date.now() < deadline) {
+    [sa, sb] = await Promise.all([state(a), state(b)]);
+    if ((done(sa, sb.name) && done(sb, sa.name)) || sa.errors.length || sb.errors.length) break;
+    await new Promise((r) => setTimeout(r, 100));
   }
-  result.totalMs = Date.now() - started;
-  emit(result);
-  await closeAll();
-  clearTimeout(hard);
-  process.exit(result.ok ? 0 : 1);
+  result.a = sa;
+  result.b = sb;
+  result.ok = done(sa, sb.name) && done(sb, sa.name) && !sa.errors.length && !sb.errors.length;
+  if (!result.ok) {
+    result.error = [...sa.errors, ...sb.errors].join('; ') || 'not every connection came up';
+  }
+  log(`ok=${result.ok}`);
 }
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => { await closeAll(); process.exit(1); });
-}
-main();
+runScript({ parse: parseArgs, result: { ok: false, a: null, b: null, browser: null, error: null, totalMs: null }, body, log });
