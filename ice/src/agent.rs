@@ -115,6 +115,9 @@ struct Pair {
     /// Last authenticated response (or, for a lite agent, request) on this pair.
     last_response: Option<Instant>,
     generation: u32,
+    /// Controlling: the pair lost consent while selected, or a nomination over it went
+    /// unanswered; not nominated again until a check over it succeeds.
+    stale: bool,
 }
 
 /// The path a datagram came in on or goes out by.
@@ -944,6 +947,7 @@ impl Agent {
             nominated: false,
             nominate_on_success: false,
             nominate_next: false,
+            stale: false,
             requested: false,
             in_flight: None,
             last_response: None,
@@ -1488,7 +1492,7 @@ impl Agent {
                 let _ = src;
                 if !arrived_right {
                     self.stats.dropped_non_symmetric += 1;
-                    self.fail_pair(pair, consent);
+                    self.fail_pair(pair, consent, use_candidate);
                     return Received::Dropped(DropReason::NonSymmetric);
                 }
                 self.on_check_response(now, pair, use_candidate, consent, remote, msg);
@@ -1573,7 +1577,12 @@ impl Agent {
         };
         let (_, purpose) = self.purposes.swap_remove(pos);
         match purpose {
-            Purpose::Check { pair, consent, .. } => self.fail_pair(pair, consent),
+            Purpose::Check {
+                pair,
+                consent,
+                use_candidate,
+                ..
+            } => self.fail_pair(pair, consent, use_candidate),
             Purpose::Gather { .. } => {}
             Purpose::Turn { alloc, req } => {
                 if let Some(a) = self.allocs.get_mut(alloc) {
@@ -1584,13 +1593,15 @@ impl Agent {
         }
     }
 
-    fn fail_pair(&mut self, pair: Id, consent: bool) {
+    fn fail_pair(&mut self, pair: Id, consent: bool, nominating: bool) {
         if consent {
             // Consent is judged by its own timers (RFC 7675 §5.1), not per transaction.
             return;
         }
         if let Some(p) = self.pair_mut(pair) {
             p.in_flight = None;
+            // A nomination that went unanswered is not retried on that pair.
+            p.stale |= nominating;
             if p.state != PairState::Succeeded {
                 p.state = PairState::Failed;
             }
@@ -1623,7 +1634,7 @@ impl Agent {
                 self.triggered.push_back(pair);
                 self.schedule_checks(now);
             } else {
-                self.fail_pair(pair, consent);
+                self.fail_pair(pair, consent, use_candidate);
             }
             return;
         }
@@ -1636,7 +1647,7 @@ impl Agent {
             return;
         }
         let Ok(Some(XorMappedAddress(mapped))) = msg.get::<XorMappedAddress>() else {
-            self.fail_pair(pair, false);
+            self.fail_pair(pair, false, use_candidate);
             return;
         };
         let Some(l) = self.local(lid).cloned() else {
@@ -1700,6 +1711,7 @@ impl Agent {
         let mut nominated = false;
         if let Some(v) = self.pair_mut(valid) {
             v.valid = true;
+            v.stale = false;
             v.state = PairState::Succeeded;
             v.last_response = Some(now);
             if use_candidate || nominate_on_success {
@@ -1737,7 +1749,7 @@ impl Agent {
         let Some((best_prio, best)) = self
             .pairs
             .iter()
-            .filter(|p| p.valid && p.generation == generation)
+            .filter(|p| p.valid && !p.stale && p.generation == generation)
             .map(|p| (p.priority, p.id))
             .max()
         else {
@@ -1745,7 +1757,7 @@ impl Agent {
         };
         let current = self.selected.and_then(|s| self.pair(s));
         if current.is_some_and(|c| {
-            c.id == best || (c.generation == generation && c.priority >= best_prio)
+            !c.stale && (c.id == best || (c.generation == generation && c.priority >= best_prio))
         }) {
             return;
         }
@@ -1806,8 +1818,12 @@ impl Agent {
         };
         let generation = self.pair(id).map_or(0, |p| p.generation);
         self.selected = Some(id);
+        // Consent (RFC 7675 §5.1) runs from the selection: the authenticated check or
+        // response that selected the pair is the latest word from the peer on it. A pair
+        // checked long before and nominated now (a move away from a path that died) must
+        // not count as silent since its first check.
         if let Some(p) = self.pair_mut(id) {
-            p.last_response.get_or_insert(now);
+            p.last_response = Some(now);
         }
         // A new generation took over: the old one is gone (RFC 8445 §9).
         if generation == self.remote_generation {
@@ -2050,10 +2066,24 @@ impl Agent {
                     ConnectionState::Connected | ConnectionState::Completed
                 ) {
                     self.set_state(ConnectionState::Disconnected, StateReason::ConsentStale);
+                    // The selected path went quiet: the controlling agent nominates the
+                    // best other valid pair (the controlled agent follows the latest
+                    // nomination); the selected one keeps carrying data until that
+                    // succeeds, and takes over again if its consent comes back first.
+                    if self.role == Role::Controlling {
+                        if let Some(sel) = self.selected.and_then(|s| self.pair_mut(s)) {
+                            sel.stale = true;
+                        }
+                        self.maybe_nominate(now);
+                        self.flush_transactions(now);
+                    }
                 }
                 return;
             }
             if self.state == ConnectionState::Disconnected {
+                if let Some(sel) = self.selected.and_then(|s| self.pair_mut(s)) {
+                    sel.stale = false;
+                }
                 self.set_state(ConnectionState::Connected, StateReason::ConsentRestored);
             }
             let checks_done = !self.pairs.iter().any(|p| {

@@ -27,6 +27,8 @@ struct Wire {
     cut: bool,
     /// Extra one-way delay for datagrams to these addresses.
     slow: Vec<(SocketAddr, Duration)>,
+    /// Addresses whose path died: datagrams from or to them are dropped.
+    dead: Vec<SocketAddr>,
 }
 
 struct Side {
@@ -51,6 +53,7 @@ impl Wire {
             in_flight: VecDeque::new(),
             cut: false,
             slow: Vec::new(),
+            dead: Vec::new(),
         }
     }
 
@@ -71,7 +74,8 @@ impl Wire {
                         tx.src == side.addr || side.extra.contains(&tx.src),
                         "sent from a socket the agent was given"
                     );
-                    if !self.lost() {
+                    let dead = self.dead.contains(&tx.src) || self.dead.contains(&tx.dst);
+                    if !self.lost() && !dead {
                         let extra = self
                             .slow
                             .iter()
@@ -796,4 +800,65 @@ fn end_of_candidates_with_no_pair_fails_after_the_wait() {
             reason: StateReason::AllPairsFailed
         }
     )));
+}
+
+#[test]
+fn selected_path_dies_beside_a_live_one() {
+    // A has two interfaces; the selected pair goes through the first, which then dies. The
+    // second pair was checked and works: the controlling agent nominates it when the
+    // selected one goes quiet, and both sides move there and stay connected.
+    let mut w = Wire::new(25);
+    let config = |role| AgentConfig {
+        role,
+        consent_interval: Duration::from_millis(500),
+        disconnected_timeout: Duration::from_secs(1),
+        consent_timeout: Duration::from_secs(3),
+        ..AgentConfig::default()
+    };
+    let mut a = side(Role::Controlling, "192.0.2.1:4000", 1, false);
+    a.agent = Agent::new(config(Role::Controlling), [1; 32]);
+    let mut b = side(Role::Controlled, "198.51.100.2:5000", 2, false);
+    b.agent = Agent::new(config(Role::Controlled), [2; 32]);
+    let now = w.now;
+    assert!(a.agent.add_host_address(now, a.addr));
+    let second: SocketAddr = "192.0.2.99:4001".parse().unwrap();
+    assert!(a.agent.add_host_address(now, second));
+    a.extra.push(second);
+    assert!(b.agent.add_host_address(now, b.addr));
+    signal(&mut w, &mut a, &mut b);
+    w.run(&mut a, &mut b, Duration::from_secs(5));
+    let sel = a.agent.selected_pair().unwrap();
+    assert_eq!(sel.local.addr, a.addr);
+    w.dead.push(a.addr);
+    w.run(&mut a, &mut b, Duration::from_secs(25));
+    for (name, s) in [("A", &a), ("B", &b)] {
+        let state = s.agent.connection_state();
+        assert!(
+            matches!(
+                state,
+                ConnectionState::Connected | ConnectionState::Completed
+            ),
+            "{name}: {state:?}"
+        );
+        let sel = s.agent.selected_pair().expect("a selected pair");
+        assert!(
+            sel.local.addr == second || sel.remote.addr == second,
+            "{name} moved to the live path: {sel:?}"
+        );
+        // It went through `disconnected` and came back.
+        assert!(s.events.iter().any(|(_, e)| matches!(
+            e,
+            Event::ConnectionState {
+                state: ConnectionState::Disconnected,
+                ..
+            }
+        )));
+    }
+    // Data flows on the new path.
+    a.agent.send(w.now, b"after the move").unwrap();
+    w.run(&mut a, &mut b, Duration::from_secs(26));
+    assert_eq!(
+        b.data.last().map(Vec::as_slice),
+        Some(&b"after the move"[..])
+    );
 }
