@@ -72,6 +72,9 @@ pub(crate) struct Core {
     batch: Vec<quinn_udp::UdpSocketState>,
     /// Segments of one GSO send, back to back.
     gso_buf: Vec<u8>,
+    /// The kernel refused a GSO send as unsupported (EIO, EINVAL): datagrams go one by
+    /// one from then on.
+    gso_off: bool,
 }
 
 impl Core {
@@ -109,6 +112,7 @@ impl Core {
             outbox: Vec::new(),
             batch,
             gso_buf: Vec::new(),
+            gso_off: false,
         }
     }
 
@@ -289,7 +293,12 @@ impl Core {
             // socket, all of this size but the last (which may be shorter), go in one call.
             let size = t.bytes.len();
             let mut end = i + 1;
-            while end - i < state.max_gso_segments() {
+            let max = if self.gso_off {
+                1
+            } else {
+                state.max_gso_segments()
+            };
+            while end - i < max {
                 match outbox.get(end) {
                     Some(n) if n.dst == t.dst && n.src == t.src && n.bytes.len() <= size => {
                         end += 1;
@@ -327,8 +336,12 @@ impl Core {
                     r => break r,
                 }
             };
-            if sent.is_err() && end - i > 1 {
-                // The kernel refused the batch (no GSO on this path): one by one.
+            if let (Err(e), true) = (&sent, end - i > 1) {
+                // The kernel refused the batch: one by one, and no more batches when it
+                // says GSO cannot be done here (quinn-udp's own rule).
+                if matches!(e.raw_os_error(), Some(EIO | EINVAL)) {
+                    self.gso_off = true;
+                }
                 for n in outbox.get(i..end).unwrap_or_default() {
                     let _ = sock.send_to(&n.bytes, n.dst).await;
                 }
@@ -374,6 +387,11 @@ async fn recv_any(
 
 /// Datagrams taken from a socket per wake-up beyond the first, before the core is drained.
 const BURST: usize = 32;
+
+/// Linux errno values a GSO send fails with where the path cannot segment (no checksum
+/// offload, a device without GSO): quinn-udp turns GSO off on them too.
+const EIO: i32 = 5;
+const EINVAL: i32 = 22;
 
 /// Receive buffers per batched read (recvmmsg); each takes one GRO super-datagram.
 const RECV_BUFFERS: usize = 4;
