@@ -271,63 +271,83 @@ impl Packetizer for H264Packetizer {
             out.last();
             return Ok(());
         }
-        // The NAL units waiting for a STAP-A: the scanner positioned at the first, and how
-        // many; `cur` is only written when they are flushed.
-        let mut stap: Option<(AnnexB<'_>, usize)> = None;
-        let mut stap_len = 1usize;
-        let flush = |out: &mut Deferred<'_, '_>, stap: &mut Option<(AnnexB<'_>, usize)>| {
-            let Some((at, count)) = stap.take() else {
-                return;
-            };
-            let units = at.take(count);
-            if count == 1 {
-                for nal in units {
-                    out.cur.extend_from_slice(nal);
-                }
-            } else {
-                // RFC 6184 §5.7.1: F is the OR of the units' F bits, NRI their maximum.
-                let (mut f, mut nri) = (0u8, 0u8);
-                for nal in units.clone() {
-                    let h = nal.first().copied().unwrap_or(0);
-                    f |= h & 0x80;
-                    nri = nri.max(h & 0x60);
-                }
-                out.cur.push(f | nri | STAP_A);
-                for nal in units {
-                    out.cur.extend_from_slice(&(nal.len() as u16).to_be_bytes());
-                    out.cur.extend_from_slice(nal);
-                }
-            }
-            out.finish();
-        };
-        let mut nals = AnnexB::new(frame);
-        loop {
-            let before = nals.clone();
-            let Some(nal) = nals.next() else {
-                break;
-            };
-            if nal.len() > mtu {
-                flush(&mut out, &mut stap);
-                fragment(nal, mtu, &mut out);
-                continue;
-            }
-            match &mut stap {
-                // The 16-bit unit sizes cap a STAP-A at 65535 octets too.
-                Some((_, count)) if stap_len + 2 + nal.len() <= mtu.min(0xffff) => {
-                    *count += 1;
-                    stap_len += 2 + nal.len();
-                }
-                _ => {
-                    flush(&mut out, &mut stap);
-                    stap = Some((before, 1));
-                    stap_len = 1 + 2 + nal.len();
-                }
-            }
-        }
-        flush(&mut out, &mut stap);
+        aggregate(frame, mtu, &mut out, 1, stap_a_header, fragment);
         out.last();
         Ok(())
     }
+}
+
+/// RFC 6184 §5.7.1: the STAP-A NAL unit header: F is the OR of the units' F bits, NRI their
+/// maximum.
+fn stap_a_header(units: std::iter::Take<AnnexB<'_>>, cur: &mut Vec<u8>) {
+    let (mut f, mut nri) = (0u8, 0u8);
+    for nal in units {
+        let h = nal.first().copied().unwrap_or(0);
+        f |= h & 0x80;
+        nri = nri.max(h & 0x60);
+    }
+    cur.push(f | nri | STAP_A);
+}
+
+/// Packs the NAL units of an Annex B `frame` for H.264 (STAP-A, RFC 6184 §5.7.1) and H.265
+/// (AP, RFC 7798 §4.4.2): consecutive units that fit `mtu` together go in one aggregation
+/// packet (its `header_len`-octet payload header from `header`, then each unit after its
+/// 16-bit size), a unit alone goes as it is, a unit longer than `mtu` through `fragment`.
+pub(super) fn aggregate(
+    frame: &[u8],
+    mtu: usize,
+    out: &mut Deferred<'_, '_>,
+    header_len: usize,
+    header: fn(std::iter::Take<AnnexB<'_>>, &mut Vec<u8>),
+    fragment: fn(&[u8], usize, &mut Deferred<'_, '_>),
+) {
+    // The units waiting for an aggregation packet: the scanner positioned at the first,
+    // and how many; `cur` is only written when they are flushed.
+    let mut pending: Option<(AnnexB<'_>, usize)> = None;
+    let mut len = header_len;
+    let flush = |out: &mut Deferred<'_, '_>, pending: &mut Option<(AnnexB<'_>, usize)>| {
+        let Some((at, count)) = pending.take() else {
+            return;
+        };
+        let units = at.take(count);
+        if count == 1 {
+            for nal in units {
+                out.cur.extend_from_slice(nal);
+            }
+        } else {
+            header(units.clone(), out.cur);
+            for nal in units {
+                out.cur.extend_from_slice(&(nal.len() as u16).to_be_bytes());
+                out.cur.extend_from_slice(nal);
+            }
+        }
+        out.finish();
+    };
+    let mut nals = AnnexB::new(frame);
+    loop {
+        let before = nals.clone();
+        let Some(nal) = nals.next() else {
+            break;
+        };
+        if nal.len() > mtu {
+            flush(out, &mut pending);
+            fragment(nal, mtu, out);
+            continue;
+        }
+        match &mut pending {
+            // The 16-bit unit sizes cap an aggregation packet at 65535 octets too.
+            Some((_, count)) if len + 2 + nal.len() <= mtu.min(0xffff) => {
+                *count += 1;
+                len += 2 + nal.len();
+            }
+            _ => {
+                flush(out, &mut pending);
+                pending = Some((before, 1));
+                len = header_len + 2 + nal.len();
+            }
+        }
+    }
+    flush(out, &mut pending);
 }
 
 /// RFC 6184 §5.8: cuts `nal` (longer than `mtu`, so at least two fragments) into FU-A

@@ -17,7 +17,7 @@
 //! [`Error::UnsupportedNalType`]; so are DONL fields, which only exist when
 //! `sprop-max-don-diff` is above 0 and which this depacketizer cannot tell from data.
 
-use super::h264::{check_no_start_code, AnnexB, Deferred};
+use super::h264::{aggregate, check_no_start_code, AnnexB, Deferred};
 use super::{Depacketizer, Error, Packetizer};
 
 /// RFC 7798 §4.4.2: aggregation packet.
@@ -147,64 +147,24 @@ impl Packetizer for H265Packetizer {
             held: false,
             emit,
         };
-        // The NAL units waiting for an AP: the scanner at the first, and how many.
-        let mut ap: Option<(AnnexB<'_>, usize)> = None;
-        let mut ap_len = 2usize;
-        let flush = |out: &mut Deferred<'_, '_>, ap: &mut Option<(AnnexB<'_>, usize)>| {
-            let Some((at, count)) = ap.take() else {
-                return;
-            };
-            let units = at.take(count);
-            if count == 1 {
-                for nal in units {
-                    out.cur.extend_from_slice(nal);
-                }
-            } else {
-                // RFC 7798 §4.4.2: F is the OR of the units' F bits, LayerId and TID their
-                // lowest.
-                let (mut f, mut layer, mut tid) = (0u8, u8::MAX, u8::MAX);
-                for nal in units.clone() {
-                    let (h0, h1) = (nal[0], nal[1]);
-                    f |= h0 & 0x80;
-                    layer = layer.min((h0 & 0x01) << 5 | h1 >> 3);
-                    tid = tid.min(h1 & 0x07);
-                }
-                out.cur.push(f | AP << 1 | layer >> 5);
-                out.cur.push((layer & 0x1f) << 3 | tid);
-                for nal in units {
-                    out.cur.extend_from_slice(&(nal.len() as u16).to_be_bytes());
-                    out.cur.extend_from_slice(nal);
-                }
-            }
-            out.finish();
-        };
-        let mut nals = AnnexB::new(frame);
-        loop {
-            let before = nals.clone();
-            let Some(nal) = nals.next() else {
-                break;
-            };
-            if nal.len() > mtu {
-                flush(&mut out, &mut ap);
-                fragment(nal, mtu, &mut out);
-                continue;
-            }
-            match &mut ap {
-                Some((_, count)) if ap_len + 2 + nal.len() <= mtu.min(0xffff) => {
-                    *count += 1;
-                    ap_len += 2 + nal.len();
-                }
-                _ => {
-                    flush(&mut out, &mut ap);
-                    ap = Some((before, 1));
-                    ap_len = 2 + 2 + nal.len();
-                }
-            }
-        }
-        flush(&mut out, &mut ap);
+        aggregate(frame, mtu, &mut out, 2, ap_header, fragment);
         out.last();
         Ok(())
     }
+}
+
+/// RFC 7798 §4.4.2: the AP payload header: F is the OR of the units' F bits, LayerId and
+/// TID their lowest.
+fn ap_header(units: std::iter::Take<AnnexB<'_>>, cur: &mut Vec<u8>) {
+    let (mut f, mut layer, mut tid) = (0u8, u8::MAX, u8::MAX);
+    for nal in units {
+        let (h0, h1) = (nal[0], nal[1]);
+        f |= h0 & 0x80;
+        layer = layer.min((h0 & 0x01) << 5 | h1 >> 3);
+        tid = tid.min(h1 & 0x07);
+    }
+    cur.push(f | AP << 1 | layer >> 5);
+    cur.push((layer & 0x1f) << 3 | tid);
 }
 
 /// RFC 7798 §4.4.3: cuts `nal` (longer than `mtu`) into FUs. The payload header is the NAL
