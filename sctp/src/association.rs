@@ -1,7 +1,8 @@
 //! The data channel association: RFC 8831 channels and RFC 8832 DCEP over one SCTP
-//! association (RFC 8261), with sctp-proto as the SCTP engine underneath.
+//! association (RFC 8261), with sctp-proto or weft's own engine underneath
+//! ([`EngineKind`]).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use sctp_proto as sp;
 use sp::PayloadProtocolIdentifier as Ppi;
 
 use crate::dcep::{self, DcepError, Policy, Reliability};
+use crate::engine::{self as weft, Engine, EngineConfig, EngineEvent};
 
 /// sctp-proto addresses associations by socket address; over DTLS there is exactly one
 /// peer, so every packet is said to come from and go to this placeholder.
@@ -36,9 +38,24 @@ pub enum Role {
     Server,
 }
 
+/// Which SCTP engine runs under the association (issue 12). Both are in every build, so
+/// both can be tested side by side.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineKind {
+    /// sctp-proto 0.10: the default until weft's engine passes every interop test.
+    #[default]
+    SctpProto,
+    /// weft's own engine ([`crate::engine`]). No partial reliability yet: it lacks
+    /// FORWARD TSN (RFC 3758), so channels with a retransmit or lifetime limit are sent
+    /// reliably.
+    Weft,
+}
+
 /// How the association is set up; the values come from SDP.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// The SCTP engine underneath.
+    pub engine: EngineKind,
     /// From the DTLS role.
     pub role: Role,
     /// Our `a=sctp-port` (RFC 8841 §5), 5000 by default.
@@ -72,6 +89,7 @@ impl Config {
     /// receive window, 1200-byte packets, RTO 1 s initially, within 400 ms..10 s.
     pub fn new(role: Role) -> Config {
         Config {
+            engine: EngineKind::SctpProto,
             role,
             local_port: sp::DEFAULT_SCTP_PORT,
             remote_port: sp::DEFAULT_SCTP_PORT,
@@ -329,7 +347,7 @@ pub enum Error {
     NoFreeId,
     /// The label or protocol is longer than 65535 bytes.
     TooLong,
-    /// sctp-proto refused (its message).
+    /// The SCTP engine refused (its message).
     Sctp(String),
 }
 
@@ -383,7 +401,8 @@ enum State {
 /// - Never: a panic on anything the peer sends; a message delivered in pieces or twice.
 ///
 /// Time comes from the caller. sctp-proto draws verification tags and initial TSNs from
-/// `rand`'s thread RNG, which weft cannot seed; weft's own engine (issue 12) will.
+/// `rand`'s thread RNG; weft's own engine from a seed the association takes from the
+/// operating system.
 pub struct Association {
     config: Config,
     endpoint: sp::Endpoint,
@@ -403,7 +422,27 @@ pub struct Association {
     /// Something changed since sctp-proto was last asked for packets.
     dirty: bool,
     scratch: Vec<u8>,
+    /// weft's engine, when [`EngineKind::Weft`] was chosen; `endpoint` and `inner` then
+    /// stay idle.
+    weft: Option<Box<WeftBackend>>,
 }
+
+/// The weft engine and what the association keeps beside it.
+struct WeftBackend {
+    engine: Engine,
+    /// Streams whose incoming side the peer reset (RFC 6525 §5.2.2).
+    in_reset: BTreeSet<u16>,
+    /// Streams whose outgoing reset the peer performed (RFC 6525 §5.2.4).
+    out_reset: BTreeSet<u16>,
+    /// Each channel's buffered amount when last looked at, to see it fall to the
+    /// threshold.
+    last_buffered: BTreeMap<u16, usize>,
+}
+
+/// RFC 8831 §8 PPIDs.
+const PPID_DCEP: u32 = 50;
+const PPID_STRING: u32 = 51;
+const PPID_BINARY: u32 = 53;
 
 impl Association {
     /// A new association; a client's INIT is ready in [`poll_output`](Self::poll_output).
@@ -436,7 +475,9 @@ impl Association {
         let mut endpoint = sp::Endpoint::new(Arc::new(endpoint_config), server);
         let mut inner = None;
         let mut state = State::Connecting;
-        if config.role == Role::Client {
+        let weft =
+            (config.engine == EngineKind::Weft).then(|| Box::new(weft_backend(&config, now)));
+        if config.role == Role::Client && weft.is_none() {
             let mut client = sp::ClientConfig::new();
             client.transport = transport;
             match endpoint.connect(client, PEER) {
@@ -460,6 +501,7 @@ impl Association {
             peer_tag: None,
             dirty: true,
             scratch: Vec::new(),
+            weft,
         };
         if association.state == State::Closed {
             association.push(Event::Closed(CloseReason::HandshakeFailed(
@@ -527,6 +569,13 @@ impl Association {
             self.stats.inits_dropped += 1;
             return;
         }
+        if let Some(w) = &mut self.weft {
+            // The engine reads every PPID itself, partial ones included.
+            w.engine.handle_packet(now, &packet);
+            self.weft_pump();
+            self.weft_buffered_low();
+            return;
+        }
         let packet = if partial {
             map_partial_ppids(packet)
         } else {
@@ -558,12 +607,18 @@ impl Association {
 
     /// When [`handle_timeout`](Self::handle_timeout) is due.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if let Some(w) = &self.weft {
+            return w.engine.poll_timeout();
+        }
         self.inner.as_ref().and_then(|(_, a)| a.poll_timeout())
     }
 
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = now;
+        if let Some(w) = &mut self.weft {
+            w.engine.handle_timeout(now);
+        }
         if let Some((_, a)) = &mut self.inner {
             a.handle_timeout(now);
         }
@@ -653,13 +708,23 @@ impl Association {
             (MessageKind::Text, false) => (Ppi::String, data),
             (MessageKind::Binary, false) => (Ppi::Binary, data),
         };
-        let association = self.association()?;
-        let not_open = |e: sp::Error| match e {
-            sp::Error::ErrStreamClosed | sp::Error::ErrStreamNotExisted => Error::NotOpen(id),
-            other => sctp_error(other),
-        };
-        let mut stream = association.stream(id).map_err(not_open)?;
-        stream.write_with_ppi(payload, ppi).map_err(not_open)?;
+        if let Some(w) = &mut self.weft {
+            // RFC 8832 §6: ordered until the peer's ACK (or data) shows it saw the OPEN.
+            let unordered = !channel.info.reliability.ordered && !channel.awaiting_ack;
+            w.engine
+                .send(id, ppid_number(ppi), unordered, payload)
+                .map_err(|e| weft_send_error(id, e))?;
+            let b = w.engine.buffered_amount_of(id);
+            w.last_buffered.insert(id, b);
+        } else {
+            let association = self.association()?;
+            let not_open = |e: sp::Error| match e {
+                sp::Error::ErrStreamClosed | sp::Error::ErrStreamNotExisted => Error::NotOpen(id),
+                other => sctp_error(other),
+            };
+            let mut stream = association.stream(id).map_err(not_open)?;
+            stream.write_with_ppi(payload, ppi).map_err(not_open)?;
+        }
         self.dirty = true;
         if let Some(channel) = self.channels.get_mut(&id) {
             channel.info.stats.messages_sent += 1;
@@ -689,6 +754,13 @@ impl Association {
             ChannelState::Open => {
                 channel.info.state = ChannelState::Closing;
                 self.dirty = true;
+                if let Some(w) = &mut self.weft {
+                    // RFC 8831 §6.7: reset our outgoing stream; the peer resets its own.
+                    return w
+                        .engine
+                        .reset_streams(&[id])
+                        .map_err(|e| weft_send_error(id, e));
+                }
                 let association = self.association()?;
                 association
                     .stream(id)
@@ -701,6 +773,9 @@ impl Association {
     /// Bytes accepted by [`send`](Self::send) and not yet acknowledged by the peer
     /// (W3C `bufferedAmount`).
     pub fn buffered_amount(&mut self, id: ChannelId) -> usize {
+        if let Some(w) = &self.weft {
+            return w.engine.buffered_amount_of(id);
+        }
         match &mut self.inner {
             Some((_, a)) => a.stream(id).and_then(|s| s.buffered_amount()).unwrap_or(0),
             None => 0,
@@ -741,6 +816,13 @@ impl Association {
     /// Counters.
     pub fn stats(&self) -> AssociationStats {
         let mut stats = self.stats;
+        if let Some(w) = &self.weft {
+            let s = w.engine.stats();
+            stats.data_chunks_received = s.data_chunks_received;
+            stats.sacks_received = s.sacks_received;
+            stats.t3_timeouts = s.t3_timeouts;
+            stats.fast_retransmits = s.fast_retransmits;
+        }
         if let Some((_, a)) = &self.inner {
             let mut s = a.stats();
             stats.data_chunks_received = s.get_num_datas();
@@ -753,6 +835,9 @@ impl Association {
 
     /// The current retransmission timeout (sctp-proto's estimate of the path).
     pub fn rto(&self) -> Option<Duration> {
+        if let Some(w) = &self.weft {
+            return Some(w.engine.stats().rto);
+        }
         self.inner.as_ref().map(|(_, a)| a.rtt())
     }
 
@@ -763,6 +848,13 @@ impl Association {
             return;
         }
         self.closing_locally = true;
+        if let Some(w) = &mut self.weft {
+            // The engine sends SHUTDOWN once everything is acknowledged (RFC 9260 §9.2),
+            // or ends a setup still under way.
+            w.engine.shutdown(self.now);
+            self.weft_pump();
+            return;
+        }
         match &mut self.inner {
             // sctp-proto sends SHUTDOWN as soon as nothing is in flight, even with
             // messages still queued behind the congestion window; so weft waits until
@@ -829,6 +921,36 @@ impl Association {
                 info.buffered_amount_low_threshold,
             )
         };
+        if let Some(w) = &mut self.weft {
+            if !negotiated {
+                // RFC 8832 §6: DCEP messages go reliable and ordered.
+                w.engine
+                    .send(id, PPID_DCEP, false, &open_bytes)
+                    .map_err(|e| weft_send_error(id, e))?;
+            }
+            w.last_buffered.insert(id, w.engine.buffered_amount_of(id));
+        } else {
+            self.start_proto_stream(id, &open_bytes, reliability, negotiated, threshold)?;
+        }
+        if let Some(channel) = self.channels.get_mut(&id) {
+            channel.info.state = ChannelState::Open;
+            channel.awaiting_ack = !negotiated;
+        }
+        self.stats.channels_opened += 1;
+        self.dirty = true;
+        self.push(Event::ChannelOpen { id, remote: false });
+        Ok(())
+    }
+
+    /// Opens a local channel's sctp-proto stream and writes its DCEP OPEN.
+    fn start_proto_stream(
+        &mut self,
+        id: ChannelId,
+        open_bytes: &[u8],
+        reliability: Reliability,
+        negotiated: bool,
+        threshold: usize,
+    ) -> Result<(), Error> {
         let association = self.association()?;
         let mut stream = match association.open_stream(id, Ppi::Binary) {
             Ok(s) => s,
@@ -844,18 +966,11 @@ impl Association {
             // ordered until the ACK (or the peer's first message) arrives.
             set_reliability(&mut stream, Reliability::RELIABLE, false)?;
             stream
-                .write_with_ppi(&open_bytes, Ppi::Dcep)
+                .write_with_ppi(open_bytes, Ppi::Dcep)
                 .map_err(sctp_error)?;
             set_reliability(&mut stream, reliability, true)?;
         }
         let _ = stream.set_buffered_amount_low_threshold(threshold);
-        if let Some(channel) = self.channels.get_mut(&id) {
-            channel.info.state = ChannelState::Open;
-            channel.awaiting_ack = !negotiated;
-        }
-        self.stats.channels_opened += 1;
-        self.dirty = true;
-        self.push(Event::ChannelOpen { id, remote: false });
         Ok(())
     }
 
@@ -873,6 +988,10 @@ impl Association {
     }
 
     fn pump(&mut self) {
+        if self.weft.is_some() {
+            self.weft_pump();
+            return;
+        }
         loop {
             let mut progress = self.drain_events();
             let now = self.now;
@@ -923,27 +1042,7 @@ impl Association {
 
     fn on_sctp_event(&mut self, event: sp::Event) {
         match event {
-            sp::Event::Connected => {
-                if self.state != State::Connecting {
-                    return;
-                }
-                self.state = State::Established;
-                self.push(Event::Connected);
-                let waiting: Vec<ChannelId> = self
-                    .channels
-                    .values()
-                    .filter(|c| c.info.state == ChannelState::Connecting)
-                    .map(|c| c.info.id)
-                    .collect();
-                for id in waiting {
-                    if self.start_channel(id).is_err() {
-                        self.channels.remove(&id);
-                        self.stats.channels_closed += 1;
-                        self.push(Event::ChannelClosed { id });
-                        self.push(Event::ChannelIdFree { id });
-                    }
-                }
-            }
+            sp::Event::Connected => self.on_connected(),
             sp::Event::HandshakeFailed { reason } => {
                 let reason = CloseReason::HandshakeFailed(reason.to_string());
                 self.lost(reason);
@@ -964,6 +1063,28 @@ impl Association {
             }
             sp::Event::Stream(event) => self.on_stream_event(event),
             _ => {}
+        }
+    }
+
+    fn on_connected(&mut self) {
+        if self.state != State::Connecting {
+            return;
+        }
+        self.state = State::Established;
+        self.push(Event::Connected);
+        let waiting: Vec<ChannelId> = self
+            .channels
+            .values()
+            .filter(|c| c.info.state == ChannelState::Connecting)
+            .map(|c| c.info.id)
+            .collect();
+        for id in waiting {
+            if self.start_channel(id).is_err() {
+                self.channels.remove(&id);
+                self.stats.channels_closed += 1;
+                self.push(Event::ChannelClosed { id });
+                self.push(Event::ChannelIdFree { id });
+            }
         }
     }
 
@@ -1068,8 +1189,18 @@ impl Association {
                     self.on_dcep(id, &bytes);
                     self.scratch = bytes;
                 }
-                Ppi::String | Ppi::StringEmpty => self.on_message(id, MessageKind::Text, ppi),
-                Ppi::Binary | Ppi::BinaryEmpty => self.on_message(id, MessageKind::Binary, ppi),
+                Ppi::String | Ppi::StringEmpty | Ppi::Binary | Ppi::BinaryEmpty => {
+                    let kind = if matches!(ppi, Ppi::String | Ppi::StringEmpty) {
+                        MessageKind::Text
+                    } else {
+                        MessageKind::Binary
+                    };
+                    let empty_ppid = matches!(ppi, Ppi::StringEmpty | Ppi::BinaryEmpty);
+                    // A piece under a deprecated partial PPID, mapped by map_partial_ppids
+                    // to an empty PPID, whose real messages are the single byte 0.
+                    let piece = empty_ppid && self.scratch.as_slice() != [0];
+                    self.on_message(id, kind, empty_ppid, piece);
+                }
                 _ => self.push(Event::Violation {
                     stream: id,
                     violation: Violation::UnknownPpid,
@@ -1078,7 +1209,9 @@ impl Association {
         }
     }
 
-    fn on_message(&mut self, id: u16, kind: MessageKind, ppi: Ppi) {
+    /// A message in `scratch`: `empty_ppid` under PPID 56 or 57, `piece` a piece of a
+    /// partial message (RFC 8831 §8).
+    fn on_message(&mut self, id: u16, kind: MessageKind, empty_ppid: bool, piece: bool) {
         let Some(channel) = self.channels.get_mut(&id) else {
             self.push(Event::Violation {
                 stream: id,
@@ -1092,10 +1225,8 @@ impl Association {
         ) {
             return;
         }
-        let empty_ppid = matches!(ppi, Ppi::StringEmpty | Ppi::BinaryEmpty);
-        if empty_ppid && self.scratch.as_slice() != [0] {
-            // A piece under a deprecated partial PPID, mapped by map_partial_ppids: kept
-            // until the message's last piece (RFC 8831 §8), within the message limit.
+        if piece {
+            // Kept until the message's last piece (RFC 8831 §8), within the message limit.
             let limit = self.config.max_message_size as usize;
             let buffered = channel.partial.len() + self.scratch.len();
             if buffered > limit {
@@ -1191,14 +1322,23 @@ impl Association {
             });
             return;
         }
+        let mut ack = Vec::with_capacity(1);
+        let _ = dcep::Message::Ack.write(&mut ack);
+        if let Some(w) = &mut self.weft {
+            // RFC 8832 §6: the ACK goes reliable and ordered.
+            if w.engine.send(id, PPID_DCEP, false, &ack).is_err() {
+                return;
+            }
+            w.last_buffered.insert(id, w.engine.buffered_amount_of(id));
+            self.insert_remote_channel(id, open);
+            return;
+        }
         let Some((_, a)) = &mut self.inner else {
             return;
         };
         let Ok(mut stream) = a.stream(id) else {
             return;
         };
-        let mut ack = Vec::with_capacity(1);
-        let _ = dcep::Message::Ack.write(&mut ack);
         // RFC 8832 §6: the ACK goes reliable and ordered; our user messages may use the
         // channel's own policy at once, since the peer has seen its OPEN.
         if set_reliability(&mut stream, Reliability::RELIABLE, false).is_err()
@@ -1207,6 +1347,10 @@ impl Association {
         {
             return;
         }
+        self.insert_remote_channel(id, open);
+    }
+
+    fn insert_remote_channel(&mut self, id: u16, open: dcep::Open<'_>) {
         self.channels.insert(
             id,
             Channel {
@@ -1228,6 +1372,231 @@ impl Association {
         );
         self.stats.channels_opened += 1;
         self.push(Event::ChannelOpen { id, remote: true });
+    }
+}
+
+/// The weft engine for `config`; a client's INIT is queued at once.
+fn weft_backend(config: &Config, now: Instant) -> WeftBackend {
+    let ec = EngineConfig {
+        local_port: config.local_port,
+        remote_port: config.remote_port,
+        mtu: config.mtu as usize,
+        receive_window: config.receive_buffer.max(config.max_message_size),
+        max_message_size: config.send_limit() as usize,
+        max_receive_message_size: config.max_message_size as usize,
+        // The sctp-proto path queues without bound; the W3C API leaves the limit to the
+        // application's bufferedAmount.
+        send_buffer: usize::MAX,
+        rto_initial: config.rto_initial,
+        rto_min: config.rto_min,
+        rto_max: config.rto_max,
+        // RFC 8831 §6.2: WebRTC keeps retrying; ICE consent decides when the path is dead.
+        max_init_retransmits: None,
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(ec, now, random_seed());
+    if config.role == Role::Client {
+        engine.connect(now);
+    }
+    WeftBackend {
+        engine,
+        in_reset: BTreeSet::new(),
+        out_reset: BTreeSet::new(),
+        last_buffered: BTreeMap::new(),
+    }
+}
+
+/// A seed for the engine's verification tags, initial TSN and cookie key, from the
+/// operating system.
+fn random_seed() -> u64 {
+    use ring::rand::SecureRandom;
+    let mut b = [0u8; 8];
+    // SystemRandom fails only without an OS source; the tags are then still distinct per
+    // association through the address of the buffer, which is all RFC 9260 §5.3.1 needs
+    // against stale packets (not against an on-path attacker, whom DTLS stops).
+    if ring::rand::SystemRandom::new().fill(&mut b).is_err() {
+        return (&b as *const [u8; 8] as usize as u64) ^ 0x9e37_79b9_7f4a_7c15;
+    }
+    u64::from_be_bytes(b)
+}
+
+fn ppid_number(ppi: Ppi) -> u32 {
+    match ppi {
+        Ppi::Dcep => PPID_DCEP,
+        Ppi::String => PPID_STRING,
+        Ppi::StringEmpty => PPID_STRING_EMPTY,
+        Ppi::BinaryEmpty => PPID_BINARY_EMPTY,
+        _ => PPID_BINARY,
+    }
+}
+
+fn weft_send_error(id: ChannelId, e: weft::SendError) -> Error {
+    match e {
+        weft::SendError::NotOpen => Error::NotOpen(id),
+        weft::SendError::InvalidStream => Error::IdOutOfRange(id),
+        weft::SendError::TooLarge => Error::Sctp("message larger than the engine takes".into()),
+        other => Error::Sctp(other.to_string()),
+    }
+}
+
+impl Association {
+    /// Moves the engine's packets and events out until it has none left.
+    fn weft_pump(&mut self) {
+        loop {
+            let mut progress = false;
+            let now = self.now;
+            while let Some(packet) = self.weft.as_mut().and_then(|w| w.engine.poll_transmit(now)) {
+                progress = true;
+                self.stats.packets_sent += 1;
+                self.out.push_back(Output::Transmit(Bytes::from(packet)));
+            }
+            while let Some(event) = self.weft.as_mut().and_then(|w| w.engine.poll_event()) {
+                progress = true;
+                self.on_weft_event(event);
+            }
+            if !progress {
+                break;
+            }
+        }
+    }
+
+    /// [`Event::BufferedAmountLow`] for every open channel whose buffered amount fell to
+    /// its threshold since last looked at.
+    fn weft_buffered_low(&mut self) {
+        let Some(w) = &mut self.weft else {
+            return;
+        };
+        let mut low = Vec::new();
+        for (id, last) in w.last_buffered.iter_mut() {
+            let now = w.engine.buffered_amount_of(*id);
+            if now < *last {
+                if let Some(c) = self.channels.get(id) {
+                    let t = c.info.buffered_amount_low_threshold;
+                    if c.info.state == ChannelState::Open && *last > t && now <= t {
+                        low.push(*id);
+                    }
+                }
+            }
+            *last = now;
+        }
+        w.last_buffered.retain(|_, b| *b > 0);
+        for id in low {
+            self.push(Event::BufferedAmountLow { id });
+        }
+    }
+
+    fn on_weft_event(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::Established => self.on_connected(),
+            EngineEvent::Message {
+                stream, ppid, data, ..
+            } => {
+                self.scratch = data;
+                match ppid {
+                    PPID_DCEP => {
+                        let bytes = std::mem::take(&mut self.scratch);
+                        self.on_dcep(stream, &bytes);
+                    }
+                    PPID_STRING | PPID_STRING_EMPTY | PPID_STRING_PARTIAL => self.on_message(
+                        stream,
+                        MessageKind::Text,
+                        ppid == PPID_STRING_EMPTY,
+                        ppid == PPID_STRING_PARTIAL,
+                    ),
+                    PPID_BINARY | PPID_BINARY_EMPTY | PPID_BINARY_PARTIAL => self.on_message(
+                        stream,
+                        MessageKind::Binary,
+                        ppid == PPID_BINARY_EMPTY,
+                        ppid == PPID_BINARY_PARTIAL,
+                    ),
+                    _ => self.push(Event::Violation {
+                        stream,
+                        violation: Violation::UnknownPpid,
+                    }),
+                }
+            }
+            EngineEvent::Closed(reason) => {
+                let reason = if self.closing_locally {
+                    CloseReason::Local
+                } else {
+                    match reason {
+                        weft::CloseReason::Shutdown => CloseReason::PeerShutdown,
+                        weft::CloseReason::LocalAbort => CloseReason::Local,
+                        weft::CloseReason::PeerAbort(_) => CloseReason::Aborted,
+                        weft::CloseReason::ProtocolViolation(_) => CloseReason::ProtocolViolation,
+                        weft::CloseReason::SetupFailed => {
+                            CloseReason::HandshakeFailed("setup failed".into())
+                        }
+                        weft::CloseReason::ShutdownTimeout => CloseReason::TimedOut,
+                        // Like sctp-proto: the association failed on the peer's packets.
+                        weft::CloseReason::ReceiveOverrun => CloseReason::Aborted,
+                    }
+                };
+                self.lost(reason);
+            }
+            EngineEvent::IncomingStreamsReset(streams) => {
+                for id in streams {
+                    self.on_weft_incoming_reset(id);
+                }
+            }
+            EngineEvent::OutgoingStreamsReset(streams) => {
+                for id in streams {
+                    if let Some(w) = &mut self.weft {
+                        w.out_reset.insert(id);
+                    }
+                    self.weft_maybe_free(id);
+                }
+            }
+            EngineEvent::OutgoingStreamsResetFailed(streams) => {
+                // The peer could not reset them now (a reset of its own in progress,
+                // RFC 6525 §5.2.2): ask again, one request round trip later.
+                if let Some(w) = &mut self.weft {
+                    let _ = w.engine.reset_streams(&streams);
+                }
+            }
+        }
+    }
+
+    /// The peer reset its outgoing stream `id`: the channel is closed, and we reset ours
+    /// in turn unless we began (RFC 8831 §6.7).
+    fn on_weft_incoming_reset(&mut self, id: u16) {
+        let Some(w) = &mut self.weft else {
+            return;
+        };
+        let Some(channel) = self.channels.get_mut(&id) else {
+            return;
+        };
+        w.in_reset.insert(id);
+        channel.partial = Vec::new();
+        match channel.info.state {
+            ChannelState::Open | ChannelState::Connecting => {
+                channel.info.state = ChannelState::Closed;
+                let _ = w.engine.reset_streams(&[id]);
+            }
+            ChannelState::Closing => channel.info.state = ChannelState::Closed,
+            ChannelState::Closed => return,
+        }
+        self.stats.channels_closed += 1;
+        self.push(Event::ChannelClosed { id });
+        self.weft_maybe_free(id);
+    }
+
+    /// Both directions of `id` are reset: the id is free again.
+    fn weft_maybe_free(&mut self, id: u16) {
+        let Some(w) = &mut self.weft else {
+            return;
+        };
+        let closed = self
+            .channels
+            .get(&id)
+            .is_some_and(|c| c.info.state == ChannelState::Closed);
+        if closed && w.in_reset.contains(&id) && w.out_reset.contains(&id) {
+            w.in_reset.remove(&id);
+            w.out_reset.remove(&id);
+            w.last_buffered.remove(&id);
+            self.channels.remove(&id);
+            self.push(Event::ChannelIdFree { id });
+        }
     }
 }
 

@@ -10,15 +10,16 @@
 //!   messages of every PPID up to the negotiated maximum (RFC 8841), close by stream reset
 //!   (RFC 6525), buffered amount with a low-threshold event, statistics.
 //!
-//! The SCTP engine underneath is `sctp-proto`, an implementation detail: nothing of it
-//! appears in this crate's API. Issue 12 replaces it with weft's own engine.
+//! The SCTP engine underneath is chosen by [`Config::engine`]: `sctp-proto` (the default,
+//! an implementation detail: nothing of it appears in this crate's API) or weft's own
+//! [`engine`] (issue 12), which does not yet do partial reliability (FORWARD TSN).
 //!
 //! [`wire`] is the SCTP wire format of that engine, which is under construction: packets,
 //! chunks, parameters and error causes, parsed zero-copy and written into a caller's
 //! buffer. The association does not use it yet.
 //!
 //! [`engine`] is weft's own association engine built on [`wire`], also under
-//! construction and not yet under [`Association`]: setup with a state cookie, reliable
+//! construction, under [`Association`] with [`EngineKind::Weft`]: setup with a state cookie, reliable
 //! ordered and unordered DATA, SACK, congestion control, shutdown and abort, tested
 //! against sctp-proto.
 //!
@@ -43,7 +44,7 @@ pub mod fuzzing;
 
 pub use association::{
     Association, AssociationStats, ChannelId, ChannelInfo, ChannelOptions, ChannelState,
-    ChannelStats, CloseReason, Config, Error, Event, MessageKind, Output, Role, Violation,
-    DEFAULT_MAX_MESSAGE_SIZE, MAX_CHANNEL_ID, SDP_DEFAULT_MAX_MESSAGE_SIZE,
+    ChannelStats, CloseReason, Config, EngineKind, Error, Event, MessageKind, Output, Role,
+    Violation, DEFAULT_MAX_MESSAGE_SIZE, MAX_CHANNEL_ID, SDP_DEFAULT_MAX_MESSAGE_SIZE,
 };
 pub use dcep::{Policy, Reliability};

@@ -6,7 +6,11 @@
 
 use std::time::Instant;
 
-use weft_sctp::{Association, Config, Event, Output, Role};
+#[macro_use]
+mod common;
+
+use common::config;
+use weft_sctp::{Association, EngineKind, Event, Output, Role};
 
 fn transmits(a: &mut Association, events: &mut Vec<Event>) -> Vec<bytes::Bytes> {
     let mut v = Vec::new();
@@ -19,12 +23,11 @@ fn transmits(a: &mut Association, events: &mut Vec<Event>) -> Vec<bytes::Bytes> 
     v
 }
 
-#[test]
-fn client_drops_the_servers_init_and_connects() {
+fn client_drops_the_servers_init_and_connects(kind: EngineKind) {
     let now = Instant::now();
-    let mut client = Association::new(now, Config::new(Role::Client));
+    let mut client = Association::new(now, config(kind, Role::Client));
     // A second client stands for a peer that sends INIT although it is the DTLS server.
-    let mut other = Association::new(now, Config::new(Role::Client));
+    let mut other = Association::new(now, config(kind, Role::Client));
     let their_init = transmits(&mut other, &mut Vec::new());
     assert!(!their_init.is_empty());
     for p in &their_init {
@@ -32,7 +35,7 @@ fn client_drops_the_servers_init_and_connects() {
     }
     assert_eq!(client.stats().inits_dropped, their_init.len() as u64);
     // The handshake with a real server still completes.
-    let mut server = Association::new(now, Config::new(Role::Server));
+    let mut server = Association::new(now, config(kind, Role::Server));
     let mut events = Vec::new();
     for _ in 0..10 {
         for p in transmits(&mut client, &mut events) {
@@ -44,3 +47,5 @@ fn client_drops_the_servers_init_and_connects() {
     }
     assert!(events.contains(&Event::Connected), "{events:?}");
 }
+
+both_engines!(client_drops_the_servers_init_and_connects,);

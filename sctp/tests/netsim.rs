@@ -1,6 +1,7 @@
 //! Data channels between two weft associations over weft-netsim links: every channel
 //! type, loss, reordering, duplication, many channels, close and reopen, limits.
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use weft_netsim::LinkConfig;
 use weft_sctp::{
-    ChannelOptions, ChannelState, CloseReason, Config, Error, Event, MessageKind, Policy,
+    ChannelOptions, ChannelState, CloseReason, EngineKind, Error, Event, MessageKind, Policy,
     Reliability, Role,
 };
 
@@ -51,8 +52,8 @@ fn pump_messages(sim: &mut Sim, id: u16, count: u32, limit: Duration) -> Vec<Vec
     }
 }
 
-fn reliable_ordered_at(loss: f64, seed: u64) {
-    let mut sim = Sim::new(seed, lossy(loss));
+fn reliable_ordered_at(kind: EngineKind, loss: f64, seed: u64) {
+    let mut sim = Sim::new(kind, seed, lossy(loss));
     let id = sim
         .a
         .open_channel("ordered", ChannelOptions::default())
@@ -84,24 +85,20 @@ fn reliable_ordered_at(loss: f64, seed: u64) {
     }
 }
 
-#[test]
-fn reliable_ordered_delivers_every_message_once_in_order_without_loss() {
-    reliable_ordered_at(0.0, 1);
+fn reliable_ordered_delivers_every_message_once_in_order_without_loss(kind: EngineKind) {
+    reliable_ordered_at(kind, 0.0, 1);
 }
 
-#[test]
-fn reliable_ordered_delivers_every_message_once_in_order_at_5_percent_loss() {
-    reliable_ordered_at(0.05, 2);
+fn reliable_ordered_delivers_every_message_once_in_order_at_5_percent_loss(kind: EngineKind) {
+    reliable_ordered_at(kind, 0.05, 2);
 }
 
-#[test]
-fn reliable_ordered_delivers_every_message_once_in_order_at_20_percent_loss() {
-    reliable_ordered_at(0.20, 3);
+fn reliable_ordered_delivers_every_message_once_in_order_at_20_percent_loss(kind: EngineKind) {
+    reliable_ordered_at(kind, 0.20, 3);
 }
 
-#[test]
-fn reliable_unordered_delivers_every_message_once_at_20_percent_loss() {
-    let mut sim = Sim::new(4, lossy(0.20));
+fn reliable_unordered_delivers_every_message_once_at_20_percent_loss(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 4, lossy(0.20));
     sim.connect();
     let id = sim
         .a
@@ -123,8 +120,8 @@ fn reliable_unordered_delivers_every_message_once_at_20_percent_loss() {
 
 /// Partial reliability may drop messages, never corrupt, duplicate or reorder an ordered
 /// channel; and it must not stall the channel.
-fn partial(policy: Policy, ordered: bool, seed: u64) {
-    let mut sim = Sim::new(seed, lossy(0.20));
+fn partial(kind: EngineKind, policy: Policy, ordered: bool, seed: u64) {
+    let mut sim = Sim::new(kind, seed, lossy(0.20));
     sim.connect();
     let id = sim
         .a
@@ -175,21 +172,18 @@ fn partial(policy: Policy, ordered: bool, seed: u64) {
     });
 }
 
-#[test]
-fn partial_reliability_by_retransmits_drops_only_what_it_may() {
-    partial(Policy::MaxRetransmits(0), true, 5);
-    partial(Policy::MaxRetransmits(1), false, 6);
+fn partial_reliability_by_retransmits_drops_only_what_it_may(kind: EngineKind) {
+    partial(kind, Policy::MaxRetransmits(0), true, 5);
+    partial(kind, Policy::MaxRetransmits(1), false, 6);
 }
 
-#[test]
-fn partial_reliability_by_lifetime_drops_only_what_it_may() {
-    partial(Policy::MaxLifetimeMs(30), true, 7);
-    partial(Policy::MaxLifetimeMs(30), false, 8);
+fn partial_reliability_by_lifetime_drops_only_what_it_may(kind: EngineKind) {
+    partial(kind, Policy::MaxLifetimeMs(30), true, 7);
+    partial(kind, Policy::MaxLifetimeMs(30), false, 8);
 }
 
-#[test]
-fn every_channel_type_opens_by_dcep_with_label_protocol_and_priority() {
-    let mut sim = Sim::new(9, LinkConfig::with_delay(Duration::from_millis(20)));
+fn every_channel_type_opens_by_dcep_with_label_protocol_and_priority(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 9, LinkConfig::with_delay(Duration::from_millis(20)));
     let policies = [
         (true, Policy::Reliable),
         (false, Policy::Reliable),
@@ -278,9 +272,8 @@ fn every_channel_type_opens_by_dcep_with_label_protocol_and_priority() {
     assert!(kinds.iter().all(|k| *k == MessageKind::Text));
 }
 
-#[test]
-fn negotiated_channels_need_no_dcep_and_may_open_before_connect() {
-    let mut sim = Sim::new(10, LinkConfig::with_delay(Duration::from_millis(5)));
+fn negotiated_channels_need_no_dcep_and_may_open_before_connect(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 10, LinkConfig::with_delay(Duration::from_millis(5)));
     let options = ChannelOptions {
         negotiated: Some(7),
         ..ChannelOptions::default()
@@ -304,9 +297,8 @@ fn negotiated_channels_need_no_dcep_and_may_open_before_connect() {
         .any(|e| matches!(e, Event::Violation { .. })));
 }
 
-#[test]
-fn two_hundred_fifty_six_channels_at_once() {
-    let mut sim = Sim::new(11, lossy(0.05));
+fn two_hundred_fifty_six_channels_at_once(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 11, lossy(0.05));
     sim.connect();
     let ids: Vec<u16> = (0..256)
         .map(|i| {
@@ -339,9 +331,8 @@ fn freed(events: &[Event], id: u16) -> bool {
     events.iter().any(|e| *e == Event::ChannelIdFree { id })
 }
 
-#[test]
-fn close_resets_both_directions_and_the_id_is_reused() {
-    let mut sim = Sim::new(12, lossy(0.05));
+fn close_resets_both_directions_and_the_id_is_reused(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 12, lossy(0.05));
     sim.connect();
     let id = sim
         .a
@@ -381,9 +372,8 @@ fn close_resets_both_directions_and_the_id_is_reused() {
     assert_eq!(messages(&sim.events_b, id)[1], b"after reopen");
 }
 
-#[test]
-fn the_peer_closing_closes_our_side_too() {
-    let mut sim = Sim::new(13, LinkConfig::with_delay(Duration::from_millis(10)));
+fn the_peer_closing_closes_our_side_too(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 13, LinkConfig::with_delay(Duration::from_millis(10)));
     sim.connect();
     let id = sim.a.open_channel("c", ChannelOptions::default()).unwrap();
     sim.flush();
@@ -398,9 +388,8 @@ fn the_peer_closing_closes_our_side_too() {
     assert!(closed(&sim.events_a, id));
 }
 
-#[test]
-fn both_sides_closing_at_once() {
-    let mut sim = Sim::new(14, lossy(0.05));
+fn both_sides_closing_at_once(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 14, lossy(0.05));
     sim.connect();
     let ids: Vec<u16> = (0..4)
         .map(|_| sim.a.open_channel("c", ChannelOptions::default()).unwrap())
@@ -428,9 +417,8 @@ fn both_sides_closing_at_once() {
     }
 }
 
-#[test]
-fn messages_up_to_the_negotiated_maximum_both_ways_and_larger_refused() {
-    let mut sim = Sim::new(15, lossy(0.05));
+fn messages_up_to_the_negotiated_maximum_both_ways_and_larger_refused(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 15, lossy(0.05));
     sim.connect();
     let id = sim
         .a
@@ -479,12 +467,11 @@ fn messages_up_to_the_negotiated_maximum_both_ways_and_larger_refused() {
     assert_eq!(stats.bytes_received, max as u64);
 }
 
-#[test]
-fn the_peers_sdp_limit_bounds_what_we_send() {
+fn the_peers_sdp_limit_bounds_what_we_send(kind: EngineKind) {
     // RFC 8841 §6.1: no a=max-message-size means 64 KiB.
-    let mut ca = Config::new(Role::Client);
+    let mut ca = config(kind, Role::Client);
     ca.remote_max_message_size = weft_sctp::SDP_DEFAULT_MAX_MESSAGE_SIZE;
-    let mut sim = Sim::with_configs(16, LinkConfig::default(), ca, Config::new(Role::Server));
+    let mut sim = Sim::with_configs(16, LinkConfig::default(), ca, config(kind, Role::Server));
     sim.connect();
     let id = sim.a.open_channel("c", ChannelOptions::default()).unwrap();
     sim.a
@@ -499,9 +486,8 @@ fn the_peers_sdp_limit_bounds_what_we_send() {
     );
 }
 
-#[test]
-fn buffered_amount_falls_to_the_low_threshold_with_an_event() {
-    let mut sim = Sim::new(17, LinkConfig::with_delay(Duration::from_millis(25)));
+fn buffered_amount_falls_to_the_low_threshold_with_an_event(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 17, LinkConfig::with_delay(Duration::from_millis(25)));
     sim.connect();
     let id = sim
         .a
@@ -533,9 +519,8 @@ fn buffered_amount_falls_to_the_low_threshold_with_an_event() {
     sim.run_until(Duration::from_secs(5), |s| s.a.buffered_amount(id) == 0);
 }
 
-#[test]
-fn graceful_close_reaches_the_peer() {
-    let mut sim = Sim::new(18, LinkConfig::with_delay(Duration::from_millis(10)));
+fn graceful_close_reaches_the_peer(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 18, LinkConfig::with_delay(Duration::from_millis(10)));
     sim.connect();
     let id = sim.a.open_channel("c", ChannelOptions::default()).unwrap();
     sim.a.send(id, MessageKind::Text, b"last words").unwrap();
@@ -556,9 +541,8 @@ fn graceful_close_reaches_the_peer() {
     );
 }
 
-#[test]
-fn garbage_and_hostile_packets_do_not_hurt_an_open_association() {
-    let mut sim = Sim::new(19, LinkConfig::default());
+fn garbage_and_hostile_packets_do_not_hurt_an_open_association(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 19, LinkConfig::default());
     sim.connect();
     let id = sim.a.open_channel("c", ChannelOptions::default()).unwrap();
     sim.flush();
@@ -581,12 +565,11 @@ fn garbage_and_hostile_packets_do_not_hurt_an_open_association() {
     });
 }
 
-#[test]
-fn a_peer_sending_past_our_limit_gets_a_typed_end_not_a_panic() {
+fn a_peer_sending_past_our_limit_gets_a_typed_end_not_a_panic(kind: EngineKind) {
     // The peer ignores our a=max-message-size of 256 KiB.
-    let mut ca = Config::new(Role::Client);
+    let mut ca = config(kind, Role::Client);
     ca.remote_max_message_size = 1024 * 1024;
-    let mut sim = Sim::with_configs(20, LinkConfig::default(), ca, Config::new(Role::Server));
+    let mut sim = Sim::with_configs(20, LinkConfig::default(), ca, config(kind, Role::Server));
     sim.connect();
     let id = sim.a.open_channel("c", ChannelOptions::default()).unwrap();
     sim.a
@@ -610,12 +593,11 @@ fn a_peer_sending_past_our_limit_gets_a_typed_end_not_a_panic() {
     assert!(sim.events_a.contains(&Event::Closed(CloseReason::Aborted)));
 }
 
-#[test]
-fn a_late_shutdown_ack_gets_a_reflected_shutdown_complete() {
+fn a_late_shutdown_ack_gets_a_reflected_shutdown_complete(kind: EngineKind) {
     use weft_sctp::wire::{
         chunk_type, Checksum, Chunk, CommonHeader, Packet, PacketWriter, ParseOptions,
     };
-    let mut sim = Sim::new(19, LinkConfig::with_delay(Duration::from_millis(10)));
+    let mut sim = Sim::new(kind, 19, LinkConfig::with_delay(Duration::from_millis(10)));
     sim.connect();
     sim.a.close();
     sim.flush();
@@ -666,3 +648,30 @@ fn a_late_shutdown_ack_gets_a_reflected_shutdown_complete() {
     sim.a.handle_input(now, &bad);
     assert!(sim.a.poll_output().is_none());
 }
+
+// Partial reliability needs FORWARD TSN (RFC 3758), which weft's engine lacks: over it
+// these channels are reliable, and nothing is ever abandoned.
+sctp_proto_only!(
+    partial_reliability_by_retransmits_drops_only_what_it_may,
+    partial_reliability_by_lifetime_drops_only_what_it_may,
+);
+
+both_engines!(
+    reliable_ordered_delivers_every_message_once_in_order_without_loss,
+    reliable_ordered_delivers_every_message_once_in_order_at_5_percent_loss,
+    reliable_ordered_delivers_every_message_once_in_order_at_20_percent_loss,
+    reliable_unordered_delivers_every_message_once_at_20_percent_loss,
+    every_channel_type_opens_by_dcep_with_label_protocol_and_priority,
+    negotiated_channels_need_no_dcep_and_may_open_before_connect,
+    two_hundred_fifty_six_channels_at_once,
+    close_resets_both_directions_and_the_id_is_reused,
+    the_peer_closing_closes_our_side_too,
+    both_sides_closing_at_once,
+    messages_up_to_the_negotiated_maximum_both_ways_and_larger_refused,
+    the_peers_sdp_limit_bounds_what_we_send,
+    buffered_amount_falls_to_the_low_threshold_with_an_event,
+    graceful_close_reaches_the_peer,
+    garbage_and_hostile_packets_do_not_hurt_an_open_association,
+    a_peer_sending_past_our_limit_gets_a_typed_end_not_a_panic,
+    a_late_shutdown_ack_gets_a_reflected_shutdown_complete,
+);

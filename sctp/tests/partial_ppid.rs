@@ -5,7 +5,11 @@
 
 use std::time::Instant;
 
-use weft_sctp::{Association, ChannelOptions, Config, Event, MessageKind, Output, Role};
+#[macro_use]
+mod common;
+
+use common::config;
+use weft_sctp::{Association, ChannelOptions, EngineKind, Event, MessageKind, Output, Role};
 
 /// Rewrites the PPID of every DATA chunk whose user data equals `data`, and re-checksums.
 fn rewrite(packet: &mut [u8], data: &[u8], ppid: u32) -> bool {
@@ -30,12 +34,11 @@ fn rewrite(packet: &mut [u8], data: &[u8], ppid: u32) -> bool {
     changed
 }
 
-#[test]
-fn pieces_under_partial_ppids_arrive_as_one_message() {
+fn pieces_under_partial_ppids_arrive_as_one_message(kind: EngineKind) {
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
-    let mut a = Association::new(now, Config::new(Role::Client));
-    let mut b = Association::new(now, Config::new(Role::Server));
+    let mut a = Association::new(now, config(kind, Role::Client));
+    let mut b = Association::new(now, config(kind, Role::Server));
     let id = a.open_channel("legacy", ChannelOptions::default()).unwrap();
     let mut events_b = Vec::new();
     let mut rewrites = 0;
@@ -89,12 +92,11 @@ fn pieces_under_partial_ppids_arrive_as_one_message() {
         .any(|e| matches!(e, Event::Violation { .. })));
 }
 
-#[test]
-fn a_packet_with_a_bad_checksum_is_not_rewritten_into_a_good_one() {
+fn a_packet_with_a_bad_checksum_is_not_rewritten_into_a_good_one(kind: EngineKind) {
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
-    let mut a = Association::new(now, Config::new(Role::Client));
-    let mut b = Association::new(now, Config::new(Role::Server));
+    let mut a = Association::new(now, config(kind, Role::Client));
+    let mut b = Association::new(now, config(kind, Role::Server));
     let id = a.open_channel("legacy", ChannelOptions::default()).unwrap();
     let mut got = Vec::new();
     let mut corrupted = false;
@@ -136,3 +138,8 @@ fn a_packet_with_a_bad_checksum_is_not_rewritten_into_a_good_one() {
     // whole, once.
     assert_eq!(got, [b"piece".to_vec()]);
 }
+
+both_engines!(
+    pieces_under_partial_ppids_arrive_as_one_message,
+    a_packet_with_a_bad_checksum_is_not_rewritten_into_a_good_one,
+);

@@ -14,8 +14,28 @@ use webrtc_sctp::association::{Association as RsAssociation, Config as RsConfig}
 use webrtc_util::conn::conn_pipe::pipe;
 use webrtc_util::conn::Conn;
 use weft_sctp::{
-    Association, ChannelOptions, Config, Event, MessageKind, Output, Policy, Reliability, Role,
+    Association, ChannelOptions, Config, EngineKind, Event, MessageKind, Output, Policy,
+    Reliability, Role,
 };
+
+/// `$name(kind: EngineKind)` as one test per SCTP engine: `$name::sctp_proto` and
+/// `$name::weft`.
+macro_rules! both_engines {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "current_thread")]
+                async fn sctp_proto() {
+                    super::$name(weft_sctp::EngineKind::SctpProto).await
+                }
+                #[tokio::test(flavor = "current_thread")]
+                async fn weft() {
+                    super::$name(weft_sctp::EngineKind::Weft).await
+                }
+            }
+        )*
+    };
+}
 
 const MAX: u32 = 256 * 1024;
 
@@ -28,9 +48,13 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(role: Role, conn: Arc<dyn Conn + Send + Sync>) -> Driver {
+    fn new(kind: EngineKind, role: Role, conn: Arc<dyn Conn + Send + Sync>) -> Driver {
+        let config = Config {
+            engine: kind,
+            ..Config::new(role)
+        };
         Driver {
-            assoc: Association::new(Instant::now(), Config::new(role)),
+            assoc: Association::new(Instant::now(), config),
             conn,
             events: Vec::new(),
             buf: vec![0; 70_000],
@@ -195,8 +219,7 @@ fn spawn_echo_acceptor(assoc: Arc<RsAssociation>, seen: mpsc::UnboundedSender<Se
     });
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn weft_as_dtls_client_opens_every_channel_type_toward_webrtc_rs() {
+async fn weft_as_dtls_client_opens_every_channel_type_toward_webrtc_rs(kind: EngineKind) {
     let (rs_end, weft_end) = pipe();
     let rs_end: Arc<dyn Conn + Send + Sync> = Arc::new(rs_end);
     let weft_end: Arc<dyn Conn + Send + Sync> = Arc::new(weft_end);
@@ -213,7 +236,7 @@ async fn weft_as_dtls_client_opens_every_channel_type_toward_webrtc_rs() {
         drop(assoc);
     });
 
-    let mut weft = Driver::new(Role::Client, weft_end);
+    let mut weft = Driver::new(kind, Role::Client, weft_end);
     let types = channel_types();
     let mut ids = Vec::new();
     for (i, (reliability, _, _)) in types.iter().enumerate() {
@@ -311,8 +334,7 @@ async fn weft_as_dtls_client_opens_every_channel_type_toward_webrtc_rs() {
     );
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn webrtc_rs_as_dtls_client_opens_every_channel_type_toward_weft() {
+async fn webrtc_rs_as_dtls_client_opens_every_channel_type_toward_weft(kind: EngineKind) {
     let (rs_end, weft_end) = pipe();
     let rs_end: Arc<dyn Conn + Send + Sync> = Arc::new(rs_end);
     let weft_end: Arc<dyn Conn + Send + Sync> = Arc::new(weft_end);
@@ -374,7 +396,7 @@ async fn webrtc_rs_as_dtls_client_opens_every_channel_type_toward_weft() {
         drop(assoc);
     });
 
-    let mut weft = Driver::new(Role::Server, weft_end);
+    let mut weft = Driver::new(kind, Role::Server, weft_end);
     // weft echoes whatever arrives, on whichever channel webrtc-rs opened.
     let mut echoed = 0usize;
     let mut results = Vec::new();
@@ -436,3 +458,8 @@ async fn webrtc_rs_as_dtls_client_opens_every_channel_type_toward_weft() {
         .expect("webrtc-rs accepted the channel");
     assert_eq!((seen.id, seen.label.as_str()), (id, "from-weft"));
 }
+
+both_engines!(
+    weft_as_dtls_client_opens_every_channel_type_toward_webrtc_rs,
+    webrtc_rs_as_dtls_client_opens_every_channel_type_toward_weft,
+);

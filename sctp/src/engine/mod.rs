@@ -1,6 +1,7 @@
-//! weft's own SCTP association engine (issue 12), **under construction**: it is not yet
-//! under [`Association`](crate::Association), which still runs on sctp-proto. It is
-//! usable and tested on its own, against sctp-proto and against itself.
+//! weft's own SCTP association engine (issue 12), **under construction**: under
+//! [`Association`](crate::Association) when [`Config::engine`](crate::Config::engine) is
+//! [`EngineKind::Weft`](crate::EngineKind::Weft) (sctp-proto stays the default). It is
+//! also tested on its own, against sctp-proto and against itself.
 //!
 //! A sans-IO association (RFC 9260) built on [`wire`](crate::wire): packets and time in,
 //! packets and events out. Written for speed: the in-flight queue is a ring indexed by TSN
@@ -111,6 +112,9 @@ pub struct EngineConfig {
     pub send_buffer: usize,
     /// Largest message `send` accepts.
     pub max_message_size: usize,
+    /// Largest message taken from the peer (our SDP `a=max-message-size`, RFC 8841 §6.1);
+    /// a larger one ends the association with ABORT.
+    pub max_receive_message_size: usize,
     /// Streams we open (OS) and accept (MIS).
     pub outbound_streams: u16,
     /// Inbound streams accepted.
@@ -142,6 +146,7 @@ impl Default for EngineConfig {
             receive_window: 8 * 1024 * 1024,
             send_buffer: 16 * 1024 * 1024,
             max_message_size: 256 * 1024,
+            max_receive_message_size: 256 * 1024,
             outbound_streams: 65_535,
             inbound_streams: 65_535,
             rto_initial: Duration::from_secs(1),
@@ -195,6 +200,9 @@ pub enum CloseReason {
     SetupFailed,
     /// SHUTDOWN went unanswered Association.Max.Retrans times.
     ShutdownTimeout,
+    /// The peer sent a message larger than `max_receive_message_size`, or one message
+    /// outgrew the receive window; we sent ABORT (Out of Resource).
+    ReceiveOverrun,
 }
 
 /// What the engine reports.
@@ -479,6 +487,12 @@ impl Engine {
     /// Bytes accepted by `send` and not yet acknowledged.
     pub fn buffered_amount(&self) -> usize {
         self.tx.queued_bytes + self.tx.in_flight_bytes
+    }
+
+    /// Bytes of `stream` accepted by `send` and not yet acknowledged (a data channel's
+    /// `bufferedAmount`).
+    pub fn buffered_amount_of(&self, stream: u16) -> usize {
+        self.tx.stream_bytes(stream)
     }
 
     /// Counters and the congestion state.
@@ -791,6 +805,11 @@ impl Engine {
                     }
                     _ => {}
                 }
+                if self.rx.as_ref().is_some_and(|rx| rx.overrun) {
+                    self.queue_abort(self.peer_tag, false, cause_code::OUT_OF_RESOURCE, &[]);
+                    self.close(CloseReason::ReceiveOverrun);
+                    return false;
+                }
                 true
             }
             Chunk::Sack(sack) => {
@@ -873,6 +892,9 @@ impl Engine {
 
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state == EngineState::Closed {
+            return;
+        }
         if self.t1.is_some_and(|t| t <= now) {
             self.t1_count += 1;
             if self
@@ -932,6 +954,10 @@ impl Engine {
 
     /// When [`handle_timeout`](Self::handle_timeout) is due next.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.state == EngineState::Closed {
+            // A timer set by the packet that closed us (a delayed SACK) is void.
+            return None;
+        }
         let delayed = self.rx.as_ref().and_then(|rx| rx.delayed_ack_at);
         [self.t1, self.t2, self.t3, delayed, self.reconfig.timer]
             .into_iter()
@@ -1238,7 +1264,11 @@ impl Engine {
         // RFC 9260 §5.1.1: streams are the minimum of what both sides asked for.
         let inbound = self.config.inbound_streams.min(peer_os);
         self.outbound_streams = self.config.outbound_streams.min(peer_mis);
-        self.rx = Some(Rx::new(peer_tsn, inbound, self.config.max_message_size));
+        self.rx = Some(Rx::new(
+            peer_tsn,
+            inbound,
+            self.config.max_receive_message_size,
+        ));
         // RFC 6525 §3.1: request sequence numbers start at the initial TSN.
         self.reconfig.peer_next_seq = peer_tsn;
         self.tx.set_peer_rwnd(rwnd);
@@ -1389,6 +1419,7 @@ impl Engine {
         self.t1 = None;
         self.t2 = None;
         self.t3 = None;
+        self.reconfig.timer = None;
         if let Some(rx) = &mut self.rx {
             rx.delayed_ack_at = None;
             rx.ack_now = false;

@@ -72,7 +72,10 @@ pub(super) struct Rx {
     packets_unacked: u32,
     pub ack_now: bool,
     pub delayed_ack_at: Option<Instant>,
+    /// Largest message taken.
     pub max_message: usize,
+    /// A message outgrew `max_message` or the receive window: the engine aborts.
+    pub overrun: bool,
 }
 
 impl Rx {
@@ -93,6 +96,7 @@ impl Rx {
             ack_now: false,
             delayed_ack_at: None,
             max_message,
+            overrun: false,
         }
     }
 
@@ -191,6 +195,12 @@ impl Rx {
         if ahead > MAX_TSN_AHEAD || index >= 2 * MAX_TSN_AHEAD as usize || full {
             return DataOutcome::Dropped;
         }
+        // The next TSN in order is taken even without room; beyond a window plus a whole
+        // message no message can complete in what is held.
+        if self.held.saturating_add(d.payload.len()) > rwnd_limit.saturating_add(self.max_message) {
+            self.overrun = true;
+            return DataOutcome::Dropped;
+        }
         // RFC 9260 §6.5: an invalid stream is acknowledged and reported, not delivered.
         let valid_stream = d.stream_id < self.inbound_streams;
         if !self.mark(tsn) {
@@ -274,7 +284,11 @@ impl Rx {
                 _ => return,
             }
         }
-        let mut data = Vec::with_capacity(total.min(self.max_message));
+        if total > self.max_message {
+            self.overrun = true;
+            return;
+        }
+        let mut data = Vec::with_capacity(total);
         let mut ppid = 0;
         for i in first..=last {
             if let Some(slot) = self.slots.get_mut(i).and_then(Option::take) {

@@ -73,6 +73,8 @@ pub(super) struct Tx {
     pub in_flight: VecDeque<Sent>,
     /// Payload bytes in `in_flight` (for the buffered amount).
     pub in_flight_bytes: usize,
+    /// Payload bytes queued or in flight, per stream (a data channel's buffered amount).
+    stream_bytes: BTreeMap<u16, usize>,
     /// RFC 9260 §6.1 flight size: bytes sent and neither acked nor marked lost.
     pub flight_size: usize,
     /// TSNs to send again, in marking order (stale entries are skipped).
@@ -107,6 +109,7 @@ impl Tx {
             cum_ack: initial_tsn.wrapping_sub(1),
             in_flight: VecDeque::new(),
             in_flight_bytes: 0,
+            stream_bytes: BTreeMap::new(),
             flight_size: 0,
             rtx: VecDeque::new(),
             fast_rtx_now: false,
@@ -155,9 +158,11 @@ impl Tx {
         let len = data.len();
         self.queued_bytes += len;
         if len == 0 {
+            // Nothing will be acknowledged for it: no per-stream bytes either.
             // RFC 9260 §6.2 forbids empty DATA; callers send one byte (RFC 8831 §6.6).
             return;
         }
+        *self.stream_bytes.entry(stream).or_insert(0) += len;
         let mut at = 0;
         while at < len {
             let end = (at + max_payload.max(1)).min(len);
@@ -176,6 +181,20 @@ impl Tx {
                 data: data.slice(at..end),
             });
             at = end;
+        }
+    }
+
+    /// Bytes of `stream` queued or in flight.
+    pub fn stream_bytes(&self, stream: u16) -> usize {
+        self.stream_bytes.get(&stream).copied().unwrap_or(0)
+    }
+
+    fn release_stream_bytes(&mut self, stream: u16, len: usize) {
+        if let Some(b) = self.stream_bytes.get_mut(&stream) {
+            *b = b.saturating_sub(len);
+            if *b == 0 {
+                self.stream_bytes.remove(&stream);
+            }
         }
     }
 
@@ -305,6 +324,7 @@ impl Tx {
             self.cum_ack = self.cum_ack.wrapping_add(1);
             let size = s.chunk.size();
             self.in_flight_bytes = self.in_flight_bytes.saturating_sub(s.chunk.data.len());
+            self.release_stream_bytes(s.chunk.stream, s.chunk.data.len());
             if s.in_flight {
                 self.flight_size = self.flight_size.saturating_sub(size);
             }
