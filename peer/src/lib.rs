@@ -48,5 +48,8 @@ pub use driver::{
 pub use event::*;
 pub use rtc::{Input, MediaCounters, OfferOptions, Output, Rtc, RtcConfig, RtcError, Transmit};
 pub use stats::Stats;
-pub use weft_sctp::{ChannelInfo, ChannelOptions, ChannelState, MessageKind, Policy, Reliability};
+pub use weft_sctp::{
+    ChannelInfo, ChannelOptions, ChannelState, EngineKind as SctpEngineKind, MessageKind, Policy,
+    Reliability,
+};
 pub use weft_sdp::Direction;

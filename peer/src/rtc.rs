@@ -43,6 +43,9 @@ pub struct RtcConfig {
     pub mtu: usize,
     /// How often RTCP reports go out (RFC 3550 §6.2; WebRTC stacks use about a second).
     pub rtcp_interval: Duration,
+    /// The SCTP engine under the data channels: sctp-proto (the default) or weft's own
+    /// (issue 12; no partial reliability yet).
+    pub sctp_engine: weft_sctp::EngineKind,
 }
 
 impl RtcConfig {
@@ -57,6 +60,7 @@ impl RtcConfig {
             raw_rtp: false,
             mtu: 1200,
             rtcp_interval: Duration::from_secs(1),
+            sctp_engine: weft_sctp::EngineKind::SctpProto,
         }
     }
 }
@@ -2277,6 +2281,7 @@ impl Rtc {
         } else {
             weft_sctp::Role::Server
         });
+        cfg.engine = self.config.sctp_engine;
         cfg.remote_port = self.remote_sctp_port;
         cfg.max_message_size = self.config.max_message_size;
         cfg.remote_max_message_size = self.remote_max_message_size;

@@ -21,6 +21,7 @@ use weft_peer::{
     Event, Input, MediaCounters, MediaKind, Output, Rtc, RtcConfig, SessionDescription,
     TransceiverId,
 };
+use weft_sctp::EngineKind;
 
 /// What the weft side saw.
 #[derive(Debug, Default)]
@@ -44,9 +45,17 @@ struct Weft {
 
 impl Weft {
     fn new() -> Weft {
+        Weft::with_sctp(EngineKind::SctpProto)
+    }
+
+    /// Over the SCTP engine `sctp_engine`.
+    fn with_sctp(sctp_engine: EngineKind) -> Weft {
         let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
         let local = socket.local_addr().unwrap();
-        let cfg = RtcConfig::new(sim::certificate());
+        let cfg = RtcConfig {
+            sctp_engine,
+            ..RtcConfig::new(sim::certificate())
+        };
         let mut seed = [0u8; 32];
         seed[..8].copy_from_slice(&(local.port() as u64).to_le_bytes());
         let mut rtc = Rtc::new(Instant::now(), cfg, seed);
@@ -181,12 +190,12 @@ fn check(run: &BrowserRun, weft: &WeftReport) {
 
 /// Chromium offers (data channel + camera + microphone); weft answers, adding its own
 /// tracks to the offered transceivers to echo the media back.
-fn chromium_offers(mdns: bool) {
+fn chromium_offers(mdns: bool, sctp: EngineKind) {
     let signal = Signal::start();
     let Some(browser) = spawn_browser(&signal.url(), "offer", mdns, 1000, "video", 60) else {
         return;
     };
-    let mut weft = Weft::new();
+    let mut weft = Weft::with_sctp(sctp);
     let offer = signal
         .wait_offer(Duration::from_secs(60))
         .expect("the browser's offer");
@@ -215,12 +224,12 @@ fn chromium_offers(mdns: bool) {
 
 /// weft offers (data channel `echo`, a sendrecv audio and video transceiver); Chromium
 /// answers with its camera and microphone.
-fn weft_offers(mdns: bool) {
+fn weft_offers(mdns: bool, sctp: EngineKind) {
     let signal = Signal::start();
     let Some(browser) = spawn_browser(&signal.url(), "answer", mdns, 1000, "video", 60) else {
         return;
     };
-    let mut weft = Weft::new();
+    let mut weft = Weft::with_sctp(sctp);
     weft.audio = Some(weft.rtc.add_track(MediaKind::Audio, "weft", "echo-audio"));
     weft.video = Some(weft.rtc.add_track(MediaKind::Video, "weft", "echo-video"));
     weft.rtc
@@ -244,22 +253,34 @@ fn weft_offers(mdns: bool) {
 
 #[test]
 fn chromium_offers_weft_answers_mdns_off() {
-    chromium_offers(false);
+    chromium_offers(false, EngineKind::SctpProto);
 }
 
 #[test]
 fn chromium_offers_weft_answers_mdns_on() {
-    chromium_offers(true);
+    chromium_offers(true, EngineKind::SctpProto);
 }
 
 #[test]
 fn weft_offers_chromium_answers_mdns_off() {
-    weft_offers(false);
+    weft_offers(false, EngineKind::SctpProto);
 }
 
 #[test]
 fn weft_offers_chromium_answers_mdns_on() {
-    weft_offers(true);
+    weft_offers(true, EngineKind::SctpProto);
+}
+
+/// The data channel over weft's own SCTP engine (issue 12), Chromium offering.
+#[test]
+fn chromium_offers_weft_answers_over_the_weft_sctp_engine() {
+    chromium_offers(false, EngineKind::Weft);
+}
+
+/// The data channel over weft's own SCTP engine (issue 12), weft offering.
+#[test]
+fn weft_offers_chromium_answers_over_the_weft_sctp_engine() {
+    weft_offers(false, EngineKind::Weft);
 }
 
 /// Without the media permission Chromium hides its host addresses behind `<uuid>.local`

@@ -12,6 +12,31 @@ use weft_peer::{
     ChannelOptions, ChannelRef, Direction, Event, IceConnectionState, MediaKind, MessageKind,
     PeerConnectionState, SignalingState, TransceiverId,
 };
+use weft_sctp::EngineKind;
+
+/// `$name(sctp: EngineKind)` as one test per SCTP engine under the data channels:
+/// `$name::sctp_proto` and `$name::weft` (issue 12).
+macro_rules! both_sctp_engines {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sctp_proto() {
+                    super::$name(weft_sctp::EngineKind::SctpProto)
+                }
+                #[test]
+                fn weft() {
+                    super::$name(weft_sctp::EngineKind::Weft)
+                }
+            }
+        )*
+    };
+}
+
+/// Two peers whose data channels run over `sctp`.
+fn sim_over(sctp: EngineKind, seed: u64, link: LinkConfig) -> Sim {
+    Sim::with_config(seed, link, |c| c.sctp_engine = sctp)
+}
 
 fn connected(s: &Sim) -> bool {
     s.a.rtc.connection_state() == PeerConnectionState::Connected
@@ -37,9 +62,8 @@ fn remote_channel(events: &[Event]) -> Option<ChannelRef> {
     })
 }
 
-#[test]
-fn data_channel_opens_and_echoes() {
-    let mut s = Sim::new(1, LinkConfig::with_delay(Duration::from_millis(10)));
+fn data_channel_opens_and_echoes(sctp: EngineKind) {
+    let mut s = sim_over(sctp, 1, LinkConfig::with_delay(Duration::from_millis(10)));
     let ch =
         s.a.rtc
             .create_data_channel("chat", ChannelOptions::default())
@@ -286,13 +310,12 @@ fn audio_and_video_with_ten_percent_loss() {
     assert!(aa >= 200 && ab >= 200, "audio {aa} {ab}");
 }
 
-#[test]
-fn data_channel_with_ten_percent_loss() {
+fn data_channel_with_ten_percent_loss(sctp: EngineKind) {
     let link = LinkConfig {
         loss: 0.10,
         ..LinkConfig::with_delay(Duration::from_millis(20))
     };
-    let mut s = Sim::new(4, link);
+    let mut s = sim_over(sctp, 4, link);
     let ch =
         s.a.rtc
             .create_data_channel("lossy", ChannelOptions::default())
@@ -373,9 +396,8 @@ fn lost_path_disconnects_recovers_and_fails() {
 
 /// W3C: both the side that closes a channel and its peer get `close`; the other channels
 /// keep working.
-#[test]
-fn closing_a_channel_closes_it_on_both_sides() {
-    let mut s = Sim::new(6, LinkConfig::with_delay(Duration::from_millis(10)));
+fn closing_a_channel_closes_it_on_both_sides(sctp: EngineKind) {
+    let mut s = sim_over(sctp, 6, LinkConfig::with_delay(Duration::from_millis(10)));
     let x =
         s.a.rtc
             .create_data_channel("x", ChannelOptions::default())
@@ -465,3 +487,9 @@ fn keyframe_requests_use_pli_or_fir_as_negotiated() {
         );
     }
 }
+
+both_sctp_engines!(
+    data_channel_opens_and_echoes,
+    data_channel_with_ten_percent_loss,
+    closing_a_channel_closes_it_on_both_sides,
+);

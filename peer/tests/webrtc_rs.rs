@@ -48,6 +48,7 @@ use weft_peer::{
     ChannelOptions, ChannelRef, Event, MediaKind, MessageKind, OfferOptions, PeerConnectionState,
     Policy, Reliability, SdpType, SessionDescription, TransceiverId,
 };
+use weft_sctp::EngineKind;
 
 /// The bound on every test: generous, it only turns a hang into a failure.
 const LIMIT: Duration = Duration::from_secs(30);
@@ -508,9 +509,20 @@ async fn collect_echoes(
 /// 1. webrtc-rs offers four data channels, weft answers and echoes every message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrtc_offers_data_channels_weft_echoes() {
+    wrtc_offers_data_channels(EngineKind::SctpProto).await;
+}
+
+/// 1 over weft's own SCTP engine (issue 12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrtc_offers_data_channels_weft_echoes_over_the_weft_sctp_engine() {
+    wrtc_offers_data_channels(EngineKind::Weft).await;
+}
+
+async fn wrtc_offers_data_channels(sctp: EngineKind) {
     bounded(async {
         let mut wrtc = Wrtc::new().await;
-        let mut weft = WeftPeer::new(1, |_| {}, Some(udp::echo_hook())).await;
+        let mut weft =
+            WeftPeer::new(1, move |c| c.sctp_engine = sctp, Some(udp::echo_hook())).await;
         let mut dcs = Vec::new();
         for (label, init, _) in channel_kinds() {
             dcs.push(
@@ -587,9 +599,19 @@ async fn wrtc_offers_data_channels_weft_echoes() {
 ///    with its label and reliability, and echoes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn weft_offers_data_channels_wrtc_echoes() {
+    weft_offers_data_channels(EngineKind::SctpProto).await;
+}
+
+/// 2 over weft's own SCTP engine (issue 12).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weft_offers_data_channels_wrtc_echoes_over_the_weft_sctp_engine() {
+    weft_offers_data_channels(EngineKind::Weft).await;
+}
+
+async fn weft_offers_data_channels(sctp: EngineKind) {
     bounded(async {
         let mut wrtc = Wrtc::new().await;
-        let mut weft = WeftPeer::new(2, |_| {}, None).await;
+        let mut weft = WeftPeer::new(2, move |c| c.sctp_engine = sctp, None).await;
         let mut refs = Vec::new();
         for (label, _, opts) in channel_kinds() {
             refs.push(
