@@ -45,9 +45,9 @@ pub enum EngineKind {
     /// sctp-proto 0.10: the default until weft's engine passes every interop test.
     #[default]
     SctpProto,
-    /// weft's own engine ([`crate::engine`]). No partial reliability yet: it lacks
-    /// FORWARD TSN (RFC 3758), so channels with a retransmit or lifetime limit are sent
-    /// reliably.
+    /// weft's own engine ([`crate::engine`]). It receives partially reliable messages
+    /// (FORWARD TSN, RFC 3758 §3.6) but does not abandon its own yet: channels with a
+    /// retransmit or lifetime limit are sent reliably.
     Weft,
 }
 

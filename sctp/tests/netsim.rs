@@ -121,7 +121,23 @@ fn reliable_unordered_delivers_every_message_once_at_20_percent_loss(kind: Engin
 /// Partial reliability may drop messages, never corrupt, duplicate or reorder an ordered
 /// channel; and it must not stall the channel.
 fn partial(kind: EngineKind, policy: Policy, ordered: bool, seed: u64) {
-    let mut sim = Sim::new(kind, seed, lossy(0.20));
+    partial_between(kind, kind, policy, ordered, seed);
+}
+
+/// As `partial`, the sender over `sender`, the receiver over `receiver`.
+fn partial_between(
+    sender: EngineKind,
+    receiver: EngineKind,
+    policy: Policy,
+    ordered: bool,
+    seed: u64,
+) {
+    let mut sim = Sim::with_configs(
+        seed,
+        lossy(0.20),
+        config(sender, Role::Client),
+        config(receiver, Role::Server),
+    );
     sim.connect();
     let id = sim
         .a
@@ -649,8 +665,19 @@ fn a_late_shutdown_ack_gets_a_reflected_shutdown_complete(kind: EngineKind) {
     assert!(sim.a.poll_output().is_none());
 }
 
-// Partial reliability needs FORWARD TSN (RFC 3758), which weft's engine lacks: over it
-// these channels are reliable, and nothing is ever abandoned.
+/// sctp-proto abandons and sends FORWARD TSN; weft's engine receives it (RFC 3758 §3.6).
+#[test]
+fn partial_reliability_from_sctp_proto_to_the_weft_engine() {
+    let (s, w) = (EngineKind::SctpProto, EngineKind::Weft);
+    partial_between(s, w, Policy::MaxRetransmits(0), true, 5);
+    partial_between(s, w, Policy::MaxRetransmits(1), false, 6);
+    partial_between(s, w, Policy::MaxLifetimeMs(30), true, 7);
+    partial_between(s, w, Policy::MaxLifetimeMs(30), false, 8);
+}
+
+// Sending with partial reliability needs the sender half of FORWARD TSN (RFC 3758 §3.5),
+// which weft's engine lacks: over it these channels are reliable and nothing is ever
+// abandoned. (It receives FORWARD TSN: the test above.)
 sctp_proto_only!(
     partial_reliability_by_retransmits_drops_only_what_it_may,
     partial_reliability_by_lifetime_drops_only_what_it_may,

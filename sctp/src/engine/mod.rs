@@ -49,8 +49,10 @@
 //!
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
-//! reporting unrecognized parameters, sending HEARTBEAT, path MTU discovery, FORWARD TSN
-//! (RFC 3758), I-DATA (RFC 8260), ECN. None of those are advertised. A peer's stream
+//! reporting unrecognized parameters, sending HEARTBEAT, path MTU discovery, the sender
+//! side of FORWARD TSN (RFC 3758 §3.5: abandoning messages), I-DATA (RFC 8260), ECN. None
+//! of those are advertised. The receiver side of FORWARD TSN (§3.6) is there and
+//! advertised (Forward-TSN-Supported and in Supported Extensions). A peer's stream
 //! reset deferred behind missing TSNs resets the SSN when the gap closes; a message after
 //! the reset that completes before that is not yet kept apart.
 
@@ -863,7 +865,17 @@ impl Engine {
                 self.on_reconfig(now, params);
                 true
             }
-            Chunk::ForwardTsn(_) | Chunk::IData(_) | Chunk::IForwardTsn(_) => {
+            Chunk::ForwardTsn(f) => {
+                // RFC 3758 §3.6: the receiver side of partial reliability, advertised in
+                // our INIT / INIT ACK.
+                if self.receiving() {
+                    if let Some(rx) = &mut self.rx {
+                        rx.on_forward_tsn(&f, &mut self.events, &mut self.event_bytes);
+                    }
+                }
+                true
+            }
+            Chunk::IData(_) | Chunk::IForwardTsn(_) => {
                 // Not advertised, so not expected: treated as unrecognized, as the upper
                 // two bits of the type say (RFC 9260 §3.2).
                 let action = Action::from_high_byte(raw.chunk_type);
@@ -1756,8 +1768,10 @@ fn write_init(
         if let Some(c) = cookie {
             Param::StateCookie(c).emit(out)?;
         }
-        // RFC 6525 §3.1 / RFC 5061 §4.2.7: RE-CONFIG is supported.
-        let mut pad = Param::SupportedExtensions(&[ct::RE_CONFIG]).emit(out)?;
+        // RFC 6525 §3.1 / RFC 5061 §4.2.7: RE-CONFIG is supported; so is receiving
+        // FORWARD TSN (RFC 3758 §3.1, listed both ways, as other stacks look for either).
+        Param::ForwardTsnSupported.emit(out)?;
+        let mut pad = Param::SupportedExtensions(&[ct::RE_CONFIG, ct::FORWARD_TSN]).emit(out)?;
         if zero_checksum {
             pad = Param::ZeroChecksumAcceptable {
                 edmid: ZERO_CHECKSUM_EDMID_DTLS,

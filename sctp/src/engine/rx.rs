@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::{seq_gt, seq_lt, EngineEvent};
-use crate::wire::{Data, GapBlock};
+use crate::wire::{Data, ForwardTsn, GapBlock};
 
 /// Highest TSN accepted above the cumulative point: gap block offsets are 16-bit (RFC 9260
 /// §3.3.4), and this bounds the rings.
@@ -355,6 +355,93 @@ impl Rx {
                 None => {
                     self.base = self.cum.wrapping_add(1);
                     break;
+                }
+            }
+        }
+    }
+
+    /// RFC 3758 §3.6: the peer abandoned every TSN up to `new_cum_tsn`. They count as
+    /// received, their partial messages are dropped, each listed ordered stream skips past
+    /// its SSN (delivering what that releases), and a SACK goes at once.
+    pub fn on_forward_tsn(
+        &mut self,
+        f: &ForwardTsn<'_>,
+        events: &mut VecDeque<EngineEvent>,
+        event_bytes: &mut usize,
+    ) {
+        self.ack_now = true;
+        let new_cum = f.new_cum_tsn;
+        // Past what we could have been sent (gap offsets are 16-bit): a peer's error,
+        // ignored rather than let it skip data we never saw.
+        if !seq_gt(new_cum, self.cum) || new_cum.wrapping_sub(self.cum) > MAX_TSN_AHEAD {
+            return;
+        }
+        // Held fragments at or below the new point belong to abandoned messages.
+        let upto = new_cum.wrapping_sub(self.base) as usize;
+        for i in 0..=upto.min(self.slots.len().saturating_sub(1)) {
+            if let Some(slot) = self.slots.get_mut(i).and_then(Option::take) {
+                self.held = self.held.saturating_sub(slot.data.len());
+                if self.pool.len() < POOL_MAX {
+                    self.pool.push(slot.data);
+                }
+            }
+        }
+        self.cum = new_cum;
+        // Gap ranges now at or below the point go; one touching it joins it.
+        self.gaps.retain(|&(_, b)| seq_gt(b, new_cum));
+        if let Some(g) = self.gaps.first_mut() {
+            if !seq_gt(g.0, new_cum) {
+                g.0 = new_cum.wrapping_add(1);
+            }
+        }
+        if let Some(&(a, b)) = self.gaps.first() {
+            if a == self.cum.wrapping_add(1) {
+                self.cum = b;
+                self.gaps.remove(0);
+            }
+        }
+        self.trim();
+        for e in f.streams.iter() {
+            if e.stream_id >= self.inbound_streams {
+                continue;
+            }
+            // A stream whose every message so far was abandoned has no entry yet.
+            let st = self.streams.entry(e.stream_id).or_default();
+            let skip_to = e.ssn.wrapping_add(1);
+            let ahead = skip_to.wrapping_sub(st.next_ssn);
+            if ahead == 0 || ahead >= 32_768 {
+                continue;
+            }
+            // Complete messages up to the skipped SSN still go up, in order; then the
+            // stream waits for `skip_to`.
+            for _ in 0..ahead {
+                if let Some(r) = st.ready.pop_front() {
+                    self.ready_count = self.ready_count.saturating_sub(1);
+                    if let Some(r) = r {
+                        self.held = self.held.saturating_sub(r.data.len());
+                        *event_bytes = event_bytes.saturating_add(r.data.len());
+                        events.push_back(EngineEvent::Message {
+                            stream: e.stream_id,
+                            ppid: r.ppid,
+                            unordered: false,
+                            data: r.data,
+                        });
+                    }
+                }
+            }
+            st.next_ssn = skip_to;
+            while let Some(Some(_)) = st.ready.front() {
+                if let Some(Some(r)) = st.ready.pop_front() {
+                    self.ready_count = self.ready_count.saturating_sub(1);
+                    st.next_ssn = st.next_ssn.wrapping_add(1);
+                    self.held = self.held.saturating_sub(r.data.len());
+                    *event_bytes = event_bytes.saturating_add(r.data.len());
+                    events.push_back(EngineEvent::Message {
+                        stream: e.stream_id,
+                        ppid: r.ppid,
+                        unordered: false,
+                        data: r.data,
+                    });
                 }
             }
         }
