@@ -1122,18 +1122,7 @@ impl Engine {
                 let Some(tsn) = self.tx.next_rtx(room) else {
                     break;
                 };
-                if let Some(s) = self.tx.get(tsn) {
-                    let c = &s.chunk;
-                    let _ = crate::wire::Data {
-                        flags: c.flags,
-                        tsn,
-                        stream_id: c.stream,
-                        ssn: c.ssn,
-                        ppid: c.ppid,
-                        payload: &c.data,
-                    }
-                    .emit(w.buf());
-                }
+                self.tx.emit_data(tsn, w.buf());
                 self.tx.resent(tsn, now);
                 self.stats.retransmits += 1;
                 data_sent = true;
@@ -1146,18 +1135,7 @@ impl Engine {
                 let Some(tsn) = self.tx.take_new(now) else {
                     break;
                 };
-                if let Some(s) = self.tx.get(tsn) {
-                    let c = &s.chunk;
-                    let _ = crate::wire::Data {
-                        flags: c.flags,
-                        tsn,
-                        stream_id: c.stream,
-                        ssn: c.ssn,
-                        ppid: c.ppid,
-                        payload: &c.data,
-                    }
-                    .emit(w.buf());
-                }
+                self.tx.emit_data(tsn, w.buf());
                 self.stats.data_chunks_sent += 1;
                 data_sent = true;
             }

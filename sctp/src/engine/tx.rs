@@ -261,6 +261,25 @@ impl Tx {
         self.in_flight.get(i)
     }
 
+    /// Writes the DATA chunk of in-flight `tsn` (a first send or a retransmission) into
+    /// the packet being built.
+    pub fn emit_data<B: crate::wire::WireBuf>(&self, tsn: u32, out: &mut B) {
+        if let Some(s) = self.get(tsn) {
+            let c = &s.chunk;
+            // The caller checked the room; a chunk too long for its length field cannot
+            // have been queued (messages are fragmented to the MTU).
+            let _ = crate::wire::Data {
+                flags: c.flags,
+                tsn,
+                stream_id: c.stream,
+                ssn: c.ssn,
+                ppid: c.ppid,
+                payload: &c.data,
+            }
+            .emit(out);
+        }
+    }
+
     fn get_mut(&mut self, tsn: u32) -> Option<&mut Sent> {
         let i = tsn.wrapping_sub(self.cum_ack.wrapping_add(1)) as usize;
         self.in_flight.get_mut(i)
