@@ -421,8 +421,11 @@ fn read_batched(core: &mut Core, i: usize, bufs: &mut [Vec<u8>], t: Instant) {
     let (local, sock) = (*local, sock.clone());
     let mut meta = [quinn_udp::RecvMeta::default(); RECV_BUFFERS];
     for _ in 0..READS {
-        let mut iovs: Vec<io::IoSliceMut<'_>> =
-            bufs.iter_mut().map(|b| io::IoSliceMut::new(b)).collect();
+        // On the stack: no allocation per read.
+        let mut each = bufs.iter_mut();
+        let mut iovs: [io::IoSliceMut<'_>; RECV_BUFFERS] = std::array::from_fn(|_| {
+            io::IoSliceMut::new(each.next().map_or(&mut [][..], Vec::as_mut_slice))
+        });
         let n = match sock.try_io(Interest::READABLE, || {
             state.recv(quinn_udp::UdpSockRef::from(&*sock), &mut iovs, &mut meta)
         }) {
@@ -431,7 +434,6 @@ fn read_batched(core: &mut Core, i: usize, bufs: &mut [Vec<u8>], t: Instant) {
             // unreachable ...): ICE's consent checks find a dead path.
             Err(_) => return,
         };
-        drop(iovs);
         for (m, buf) in meta.iter().zip(bufs.iter()).take(n) {
             let Some(data) = buf.get(..m.len) else {
                 continue;
