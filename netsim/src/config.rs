@@ -39,6 +39,14 @@ pub struct LinkConfig {
     /// IPv6) the link carries; larger ones are dropped (no fragmentation). Whatever the
     /// MTU, nothing over 65,535 bytes passes (the IPv4 total length; no IPv6 jumbograms).
     pub mtu: usize,
+    /// The link's rate in bits per second; 0 is unlimited. A limited link serializes its
+    /// datagrams one after the other (IP and UDP headers counted) behind a drop-tail
+    /// queue of `queue` bytes: a bottleneck, where load turns into delay and then loss.
+    /// Each direction has its own queue.
+    pub rate: u64,
+    /// Bytes a rate-limited link holds at most, the datagram on the wire included; a
+    /// datagram that does not fit is dropped (counted in [`Stats::dropped_queue`](crate::Stats::dropped_queue)).
+    pub queue: usize,
 }
 
 impl Default for LinkConfig {
@@ -52,6 +60,8 @@ impl Default for LinkConfig {
             reorder: 0.0,
             reorder_delay: Duration::ZERO,
             mtu: 1500,
+            rate: 0,
+            queue: usize::MAX,
         }
     }
 }
@@ -61,6 +71,17 @@ impl LinkConfig {
     pub fn with_delay(delay: Duration) -> Self {
         LinkConfig {
             delay,
+            ..LinkConfig::default()
+        }
+    }
+
+    /// A bottleneck: `rate` bits per second behind a drop-tail queue of `queue` bytes,
+    /// with a one-way delay.
+    pub fn bottleneck(delay: Duration, rate: u64, queue: usize) -> Self {
+        LinkConfig {
+            delay,
+            rate,
+            queue,
             ..LinkConfig::default()
         }
     }

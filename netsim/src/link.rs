@@ -73,3 +73,17 @@ pub(crate) fn cross(link: &LinkConfig, rng: &mut ChaCha8Rng, ip_len: usize) -> C
     let duplicate = chance(rng, link.duplicate).then(|| link.delay + jitter(rng, link.jitter));
     Crossing::Arrives(delay, duplicate)
 }
+
+/// How long `ip_len` bytes take on a link of `rate` bits per second (`rate` > 0).
+pub(crate) fn serialization(ip_len: usize, rate: u64) -> Duration {
+    let bits = (ip_len as u128) * 8;
+    let nanos = bits * 1_000_000_000 / u128::from(rate.max(1));
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+}
+
+/// Bytes a link of `rate` bits per second sends in `d`: the backlog ahead of a datagram
+/// that must wait `d` for the link.
+pub(crate) fn bytes_in(d: Duration, rate: u64) -> usize {
+    let bytes = d.as_nanos() * u128::from(rate) / 8 / 1_000_000_000;
+    usize::try_from(bytes).unwrap_or(usize::MAX)
+}

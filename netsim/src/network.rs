@@ -1,7 +1,7 @@
 //! The simulated world: hosts, NATs, servers, the event queue and the virtual clock.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -117,7 +117,7 @@ enum Public {
 }
 
 /// Which access link.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum LinkOf {
     Host(HostId),
     Nat(NatId),
@@ -182,6 +182,8 @@ pub struct Network {
     nat_by_ip: BTreeMap<IpAddr, NatId>,
     queue: BinaryHeap<Reverse<Event>>,
     seq: u64,
+    /// When each rate-limited link direction is free again (its queue drains).
+    busy_until: HashMap<(LinkOf, bool), Instant>,
     received: VecDeque<Datagram>,
     stats: Stats,
     pcap: Option<Capture>,
@@ -203,6 +205,7 @@ impl Network {
             nat_by_ip: BTreeMap::new(),
             queue: BinaryHeap::new(),
             seq: 0,
+            busy_until: HashMap::new(),
             received: VecDeque::new(),
             stats: Stats::default(),
             pcap: None,
@@ -700,7 +703,23 @@ impl Network {
         match link::cross(&config, &mut self.rng, len) {
             Crossing::TooBig => self.stats.dropped_mtu += 1,
             Crossing::Lost => self.stats.lost += 1,
-            Crossing::Arrives(delay, duplicate) => {
+            Crossing::Arrives(mut delay, mut duplicate) => {
+                if config.rate > 0 {
+                    // Outbound: towards the public side; inbound: towards a host or server.
+                    let outbound = matches!(next, Hop::FromHost(_) | Hop::Public);
+                    let free = self.busy_until.entry((of, outbound)).or_insert(at);
+                    let start = (*free).max(at);
+                    let waiting = link::bytes_in(start.saturating_duration_since(at), config.rate);
+                    if waiting.saturating_add(len) > config.queue {
+                        self.stats.dropped_queue += 1;
+                        return;
+                    }
+                    let done = start + link::serialization(len, config.rate);
+                    *free = done;
+                    let queued = done.saturating_duration_since(at);
+                    delay += queued;
+                    duplicate = duplicate.map(|d| d + queued);
+                }
                 if let Some(dup) = duplicate {
                     self.stats.duplicated += 1;
                     self.schedule(at + delay, next, packet.clone());

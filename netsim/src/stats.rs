@@ -23,6 +23,8 @@ pub struct Stats {
     /// Dropped because nothing owns the destination address (or source and destination
     /// are of different IP families, or a NAT ran out of ports).
     pub dropped_no_route: u64,
+    /// Dropped because a rate-limited link's queue was full (drop-tail).
+    pub dropped_queue: u64,
     /// Extra copies made by a link's `duplicate`.
     pub duplicated: u64,
     /// Binding requests answered by the built-in STUN and TURN servers.

@@ -227,6 +227,62 @@ fn mtu_drops_oversize_datagrams_counting_headers() {
 }
 
 #[test]
+fn a_rate_limited_link_serializes_queues_and_drops_the_tail() {
+    // 8 Mbit/s: one byte per microsecond. 972 bytes of payload + 28 = 1000 bytes on the
+    // wire, 1 ms each. A queue of 3000 bytes holds three datagrams, the one on the wire
+    // included.
+    let bottleneck = LinkConfig::bottleneck(Duration::from_millis(5), 8_000_000, 3000);
+    let mut net = pair(7, bottleneck.clone(), LinkConfig::default());
+    // A burst of 10 at once: 1 on the wire + 2 queued pass, the other 7 are dropped.
+    let got = stream(&mut net, addr(A), addr(B), 10, Duration::ZERO, 972);
+    let arrivals: Vec<(Duration, u32)> = got.iter().map(|(t, d)| (*t, index(d))).collect();
+    assert_eq!(
+        arrivals,
+        (0..3u32)
+            .map(|i| (Duration::from_millis(6 + u64::from(i)), i))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(net.stats().dropped_queue, 7);
+
+    // Spaced at the link's rate nothing queues: each takes 1 ms plus the delay.
+    let mut net = pair(7, bottleneck.clone(), LinkConfig::default());
+    let got = stream(
+        &mut net,
+        addr(A),
+        addr(B),
+        50,
+        Duration::from_millis(1),
+        972,
+    );
+    assert_eq!(got.len(), 50);
+    assert!(got
+        .iter()
+        .all(|(t, d)| *t == Duration::from_millis(6 + u64::from(index(d)))));
+    assert_eq!(net.stats().dropped_queue, 0);
+
+    // Each direction has its own queue: B's answers do not wait behind A's burst.
+    let mut net = pair(7, bottleneck, LinkConfig::default());
+    let t0 = net.now();
+    for i in 0..3u32 {
+        let mut p = vec![0u8; 972];
+        p[..4].copy_from_slice(&i.to_be_bytes());
+        net.send(addr(A), addr(B), &p);
+    }
+    net.send(addr(B), addr(A), &[0xff; 972]);
+    let mut back = None;
+    while let Some(t) = net.poll_timeout() {
+        net.advance(t);
+        for d in drain(&mut net) {
+            if d.dst == addr(A) {
+                back = Some(net.now() - t0);
+            }
+        }
+    }
+    // B's link is unlimited: 0 delay; A's inbound direction is free: 1 ms + 5 ms.
+    assert_eq!(back, Some(Duration::from_millis(6)));
+}
+
+#[test]
 fn arrival_times_stay_within_delay_and_jitter() {
     let a = LinkConfig {
         delay: Duration::from_millis(10),
@@ -306,6 +362,7 @@ fn impaired_run(seed: u64) -> Vec<(Duration, usize, SocketAddr, SocketAddr, Vec<
         reorder: 0.05,
         reorder_delay: Duration::from_millis(30),
         mtu: 1500,
+        ..LinkConfig::default()
     };
     let nat = net.add_nat(
         "203.0.113.1".parse().unwrap(),

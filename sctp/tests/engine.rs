@@ -489,6 +489,7 @@ fn link(loss: f64, delay_ms: u64) -> LinkConfig {
         reorder: if loss > 0.0 { 0.05 } else { 0.0 },
         reorder_delay: Duration::from_millis(15),
         mtu: 1500,
+        ..LinkConfig::default()
     }
 }
 

@@ -182,6 +182,7 @@ pub fn lossy(loss: f64) -> LinkConfig {
         reorder: if loss > 0.0 { 0.05 } else { 0.0 },
         reorder_delay: Duration::from_millis(15),
         mtu: 1500,
+        ..LinkConfig::default()
     }
 }
 
