@@ -9,6 +9,7 @@
 //! Stacks, in the same run, with the same message size and the same total:
 //! - `weft`: weft-peer's tokio `PeerConnection` (SCTP on sctp-proto 0.10.8, through
 //!   weft-sctp);
+//! - `weft_engine`: the same, over weft's own SCTP engine (`RtcConfig::sctp_engine`);
 //! - `webrtc_rs`: webrtc-rs's `webrtc` 0.21 `PeerConnection` (its own SCTP, `rtc-sctp`),
 //!   default codecs and interceptors, as a user builds it;
 //! - `str0m`: str0m 0.24's sans-IO `Rtc` (SCTP on sctp-proto 0.10.8, pure-Rust crypto
@@ -93,7 +94,9 @@ async fn run<P: Pair>(pair: &mut P, sent: &mut u64, iters: u64, total: usize) ->
 
 mod weft {
     use super::*;
-    use weft_peer::{ChannelOptions, DataChannel, PeerConfig, PeerConnection, PeerEvent};
+    use weft_peer::{
+        ChannelOptions, DataChannel, PeerConfig, PeerConnection, PeerEvent, RtcConfig,
+    };
 
     pub struct WeftPair {
         a: PeerConnection,
@@ -103,9 +106,29 @@ mod weft {
         payload: Bytes,
     }
 
+    /// weft over sctp-proto (weft-sctp's default engine).
     pub async fn setup() -> WeftPair {
-        let a = PeerConnection::new(PeerConfig::loopback()).await.unwrap();
-        let b = PeerConnection::new(PeerConfig::loopback()).await.unwrap();
+        setup_with(weft_sctp::EngineKind::SctpProto).await
+    }
+
+    /// weft over its own SCTP engine (issue 12).
+    pub async fn setup_engine() -> WeftPair {
+        setup_with(weft_sctp::EngineKind::Weft).await
+    }
+
+    fn config(engine: weft_sctp::EngineKind) -> PeerConfig {
+        let certificate = PeerConfig::generate_certificate().unwrap();
+        let mut rtc = RtcConfig::new(certificate);
+        rtc.sctp_engine = engine;
+        PeerConfig {
+            rtc: Some(rtc),
+            ..PeerConfig::loopback()
+        }
+    }
+
+    async fn setup_with(engine: weft_sctp::EngineKind) -> WeftPair {
+        let a = PeerConnection::new(config(engine)).await.unwrap();
+        let b = PeerConnection::new(config(engine)).await.unwrap();
         let dc = a
             .create_data_channel("bench", ChannelOptions::default())
             .await
@@ -677,6 +700,7 @@ fn main() {
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Bytes(total as u64));
     bench_stack(&mut group, &rt, "weft", total, weft::setup);
+    bench_stack(&mut group, &rt, "weft_engine", total, weft::setup_engine);
     bench_stack(&mut group, &rt, "webrtc_rs", total, webrtc_rs::setup);
     bench_stack(&mut group, &rt, "str0m", total, str0m_pair::setup);
     group.finish();

@@ -1482,6 +1482,15 @@ impl Rtc {
 
     // --- stats -----------------------------------------------------------------------
 
+    /// The SCTP association's counters (and, over weft's engine, its congestion state),
+    /// once the association exists.
+    pub fn sctp_stats(&self) -> Option<weft_sctp::AssociationStats> {
+        self.secure
+            .as_ref()
+            .and_then(|s| s.sctp.as_ref())
+            .map(Association::stats)
+    }
+
     /// W3C `getStats()`: the transport, candidate pairs and candidates, certificates, data
     /// channels, and the RTP streams, each with a stable id.
     pub fn stats(&self) -> Vec<Stats> {

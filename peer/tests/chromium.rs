@@ -32,6 +32,8 @@ struct WeftReport {
     keyframe_requests: usize,
     dtls_cipher: Option<String>,
     srtp_cipher: Option<String>,
+    /// The SCTP association's counters, last seen while it lived.
+    sctp: Option<weft_sctp::AssociationStats>,
 }
 
 struct Weft {
@@ -144,6 +146,9 @@ impl Weft {
                 self.rtc.handle_timeout(now);
             }
             self.drain();
+            if let Some(s) = self.rtc.sctp_stats() {
+                self.report.sctp = Some(s);
+            }
         }
         for s in self.rtc.stats() {
             if let weft_peer::Stats::Transport(t) = s {
@@ -220,6 +225,24 @@ fn chromium_offers(mdns: bool, sctp: EngineKind) {
     weft.run(&browser, Duration::from_secs(90));
     let run = browser.join().unwrap();
     check(&run, &weft.report);
+    check_engine(&weft, sctp);
+}
+
+/// Over weft's SCTP engine: the engine's view of the association with Chromium's dcsctp:
+/// no packet of Chromium's dropped (bad checksum, tag, malformed), data acknowledged.
+fn check_engine(weft: &Weft, sctp: EngineKind) {
+    if sctp != EngineKind::Weft {
+        return;
+    }
+    let stats = weft.report.sctp.clone().expect("an SCTP association");
+    let e = stats.engine.expect("weft's engine counters");
+    eprintln!("weft engine with Chromium: {e:?}");
+    assert_eq!(e.packets_dropped, 0, "{e:?}");
+    assert!(e.packets_received > 0 && e.sacks_received > 0, "{e:?}");
+    assert!(
+        e.data_chunks_sent > 0 && e.data_chunks_received > 0,
+        "{e:?}"
+    );
 }
 
 /// weft offers (data channel `echo`, a sendrecv audio and video transceiver); Chromium
@@ -249,6 +272,7 @@ fn weft_offers(mdns: bool, sctp: EngineKind) {
     weft.run(&browser, Duration::from_secs(90));
     let run = browser.join().unwrap();
     check(&run, &weft.report);
+    check_engine(&weft, sctp);
 }
 
 #[test]

@@ -189,7 +189,7 @@ pub struct ChannelInfo {
 }
 
 /// Counters of the association.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AssociationStats {
     /// Channels opened, by either side.
     pub channels_opened: u64,
@@ -219,6 +219,8 @@ pub struct AssociationStats {
     pub violations: u64,
     /// INIT chunks dropped on the client side (the peer's half of an INIT collision).
     pub inits_dropped: u64,
+    /// weft's engine's own counters and congestion state (`EngineKind::Weft` only).
+    pub engine: Option<crate::engine::EngineStats>,
 }
 
 /// Why the association ended.
@@ -815,13 +817,14 @@ impl Association {
 
     /// Counters.
     pub fn stats(&self) -> AssociationStats {
-        let mut stats = self.stats;
+        let mut stats = self.stats.clone();
         if let Some(w) = &self.weft {
             let s = w.engine.stats();
             stats.data_chunks_received = s.data_chunks_received;
             stats.sacks_received = s.sacks_received;
             stats.t3_timeouts = s.t3_timeouts;
             stats.fast_retransmits = s.fast_retransmits;
+            stats.engine = Some(s);
         }
         if let Some((_, a)) = &self.inner {
             let mut s = a.stats();
@@ -1392,6 +1395,10 @@ fn weft_backend(config: &Config, now: Instant) -> WeftBackend {
         rto_max: config.rto_max,
         // RFC 8831 §6.2: WebRTC keeps retrying; ICE consent decides when the path is dead.
         max_init_retransmits: None,
+        // RFC 9653 §5: SCTP here always runs over DTLS, whose record MAC catches what the
+        // CRC32c would; a peer that declares the same (dcsctp does) is sent zero
+        // checksums, and the CRC32c is computed only for peers that do not.
+        zero_checksum: true,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(ec, now, random_seed());

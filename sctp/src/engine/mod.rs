@@ -306,6 +306,8 @@ pub struct EngineStats {
     pub srtt: Option<Duration>,
     /// Current RTO.
     pub rto: Duration,
+    /// Packets go out with a zero checksum: both sides declared it (RFC 9653 §5).
+    pub zero_checksum: bool,
 }
 
 /// A small seeded generator (SplitMix64) for tags, TSNs and the cookie key.
@@ -506,6 +508,7 @@ impl Engine {
             peer_rwnd: self.tx.peer_rwnd,
             srtt: self.rto.srtt,
             rto: self.rto.rto,
+            zero_checksum: self.zero_checksum_tx,
             ..self.stats.clone()
         }
     }
