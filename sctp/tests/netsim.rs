@@ -681,12 +681,9 @@ fn partial_reliability_from_sctp_proto_to_the_weft_engine() {
 fn partial_reliability_from_the_weft_engine_to_sctp_proto() {
     let (w, s) = (EngineKind::Weft, EngineKind::SctpProto);
     partial_between(w, s, Policy::MaxRetransmits(0), true, 5);
+    partial_between(w, s, Policy::MaxRetransmits(1), false, 6);
     partial_between(w, s, Policy::MaxLifetimeMs(30), true, 7);
     partial_between(w, s, Policy::MaxLifetimeMs(30), false, 8);
-    // Not yet `MaxRetransmits(1)` unordered (seed 6): the deliveries are right, but the
-    // weft sender falls far behind at 20 % loss toward sctp-proto (T3 backed off towards
-    // RTO.Max with cwnd full and too few SACKs for a fast retransmit), so the probe after
-    // it misses its 60 s.
 }
 
 both_engines!(

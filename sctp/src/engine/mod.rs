@@ -882,6 +882,13 @@ impl Engine {
                     Ok(out) => {
                         if let Some(r) = out.rtt {
                             self.rto.sample(r);
+                            // A T3 armed with a backed-off RTO is brought back to the fresh
+                            // one (beyond RFC 9260 §6.3.2, which restarts T3 only when the
+                            // cumulative ack advances).
+                            let fresh = now + self.rto.rto;
+                            if self.t3.is_some_and(|t| t > fresh) {
+                                self.t3 = Some(fresh);
+                            }
                         }
                         self.stats.fast_retransmits += u64::from(out.fast_retransmits);
                         self.tx
