@@ -198,6 +198,43 @@ fn partial_reliability_by_lifetime_drops_only_what_it_may(kind: EngineKind) {
     partial(kind, Policy::MaxLifetimeMs(30), false, 8);
 }
 
+/// Messages abandoned under their lifetime (RFC 3758 §4.1) leave the buffered amount, which
+/// falls to zero with a low-threshold event though not everything was delivered.
+fn abandoned_messages_leave_the_buffered_amount(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 21, LinkConfig::with_delay(Duration::from_millis(25)));
+    sim.connect();
+    let id = sim
+        .a
+        .open_channel("timed", opts(false, Policy::MaxLifetimeMs(400)))
+        .unwrap();
+    sim.flush();
+    sim.run_until(Duration::from_secs(5), |s| {
+        remote_opens(&s.events_b) == [id]
+    });
+    sim.a.set_buffered_amount_low_threshold(id, 1024).unwrap();
+    let count = 64;
+    for n in 0..count {
+        sim.a
+            .send(id, MessageKind::Binary, &numbered(n, 16 * 1024))
+            .unwrap();
+    }
+    assert!(sim.a.buffered_amount(id) >= 64 * 16 * 1024);
+    sim.run_until(Duration::from_secs(10), |s| {
+        s.a.buffered_amount(id) == 0
+            && s.events_a
+                .iter()
+                .any(|e| *e == Event::BufferedAmountLow { id })
+    });
+    sim.run_for(Duration::from_secs(1));
+    let got = messages(&sim.events_b, id);
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|m| *m == numbered(number_of(m), 16 * 1024)));
+    assert!(
+        got.len() < count as usize,
+        "a 400 ms lifetime and 1 MiB queued at once, yet nothing abandoned"
+    );
+}
+
 fn every_channel_type_opens_by_dcep_with_label_protocol_and_priority(kind: EngineKind) {
     let mut sim = Sim::new(kind, 9, LinkConfig::with_delay(Duration::from_millis(20)));
     let policies = [
@@ -687,6 +724,7 @@ fn partial_reliability_from_the_weft_engine_to_sctp_proto() {
 }
 
 both_engines!(
+    abandoned_messages_leave_the_buffered_amount,
     partial_reliability_by_retransmits_drops_only_what_it_may,
     partial_reliability_by_lifetime_drops_only_what_it_may,
     reliable_ordered_delivers_every_message_once_in_order_without_loss,
