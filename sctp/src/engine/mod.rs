@@ -52,6 +52,7 @@
 //! retransmitted again once a TSN sent after the retransmission is acknowledged (the
 //! evidence RFC 8985 uses for TCP), instead of waiting for T3. Max.Burst (§6.1 D) caps
 //! each output burst at the flight size of the last drained burst plus Max.Burst packets.
+//! A fresh RTT sample brings a T3 armed with a backed-off RTO back to now + RTO.
 //!
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
