@@ -44,7 +44,7 @@ pub struct RtcConfig {
     /// How often RTCP reports go out (RFC 3550 §6.2; WebRTC stacks use about a second).
     pub rtcp_interval: Duration,
     /// The SCTP engine under the data channels: sctp-proto (the default) or weft's own
-    /// (issue 12; no partial reliability yet).
+    /// (issue 12; partially reliable channels included, RFC 3758 FORWARD TSN).
     pub sctp_engine: weft_sctp::EngineKind,
 }
 

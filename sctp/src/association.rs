@@ -45,9 +45,10 @@ pub enum EngineKind {
     /// sctp-proto 0.10: the default until weft's engine passes every interop test.
     #[default]
     SctpProto,
-    /// weft's own engine ([`crate::engine`]). It receives partially reliable messages
-    /// (FORWARD TSN, RFC 3758 §3.6) but does not abandon its own yet: channels with a
-    /// retransmit or lifetime limit are sent reliably.
+    /// weft's own engine ([`crate::engine`]), partial reliability included: channels with
+    /// a retransmit or lifetime limit abandon messages and send FORWARD TSN (RFC 3758
+    /// §3.5), and take the peer's (§3.6). A lifetime counts from the `now` of the last
+    /// `handle_*` call before [`Association::send`].
     Weft,
 }
 
@@ -711,10 +712,18 @@ impl Association {
             (MessageKind::Binary, false) => (Ppi::Binary, data),
         };
         if let Some(w) = &mut self.weft {
-            // RFC 8832 §6: ordered until the peer's ACK (or data) shows it saw the OPEN.
+            // RFC 8832 §6: ordered until the peer's ACK (or data) shows it saw the OPEN; the
+            // channel's partial reliability applies from the start (RFC 8831 §6.1).
             let unordered = !channel.info.reliability.ordered && !channel.awaiting_ack;
+            let policy = match channel.info.reliability.policy {
+                Policy::Reliable => weft::SendPolicy::Reliable,
+                Policy::MaxRetransmits(n) => weft::SendPolicy::MaxRetransmits(n),
+                Policy::MaxLifetimeMs(ms) => {
+                    weft::SendPolicy::Lifetime(Duration::from_millis(u64::from(ms)))
+                }
+            };
             w.engine
-                .send(id, ppid_number(ppi), unordered, payload)
+                .send_with(self.now, id, ppid_number(ppi), unordered, payload, policy)
                 .map_err(|e| weft_send_error(id, e))?;
             let b = w.engine.buffered_amount_of(id);
             w.last_buffered.insert(id, b);
@@ -993,6 +1002,9 @@ impl Association {
     fn pump(&mut self) {
         if self.weft.is_some() {
             self.weft_pump();
+            // Messages abandoned by a timer or while sending (RFC 3758 §3.5) leave the
+            // buffered amount too.
+            self.weft_buffered_low();
             return;
         }
         loop {

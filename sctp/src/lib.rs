@@ -12,7 +12,8 @@
 //!
 //! The SCTP engine underneath is chosen by [`Config::engine`]: `sctp-proto` (the default,
 //! an implementation detail: nothing of it appears in this crate's API) or weft's own
-//! [`engine`] (issue 12), which does not yet do partial reliability (FORWARD TSN).
+//! [`engine`] (issue 12), partial reliability included (FORWARD TSN sent and received,
+//! RFC 3758 §3.5-3.6).
 //!
 //! [`wire`] is the SCTP wire format of that engine, which is under construction: packets,
 //! chunks, parameters and error causes, parsed zero-copy and written into a caller's

@@ -3,7 +3,7 @@
 //! ordered and unordered messages of 1 byte to 64 KiB at 0, 5 and 10 % loss with jitter,
 //! reordering and duplication, shutdown, hostile input, and a goodput comparison.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -1040,4 +1040,336 @@ fn messages_queued_before_setup_are_sent() {
     });
     assert_eq!(sim.b.received()[0], (1, b"early from the client".to_vec()));
     assert_eq!(sim.a.received()[0], (2, b"early from the server".to_vec()));
+}
+
+// ---- partial reliability: the sender half (RFC 3758 §3.5) ----
+
+/// What one packet carries: its DATA chunks as (TSN, stream, SSN, unordered, payload
+/// length) and its FORWARD TSN chunks as (New Cumulative TSN, [(stream, SSN)]).
+#[derive(Default, Debug)]
+struct Seen {
+    data: Vec<(u32, u16, u16, bool, usize)>,
+    fwd: Vec<(u32, Vec<(u16, u16)>)>,
+}
+
+fn seen(packet: &[u8]) -> Seen {
+    use weft_sctp::wire::{Chunk, Packet};
+    let p = Packet::parse_without_checksum(packet).unwrap();
+    let mut s = Seen::default();
+    for raw in p.chunks() {
+        match raw.parse().unwrap() {
+            Chunk::Data(d) => s.data.push((
+                d.tsn,
+                d.stream_id,
+                d.ssn,
+                d.flags & weft_sctp::wire::Data::UNORDERED != 0,
+                d.payload.len(),
+            )),
+            Chunk::ForwardTsn(f) => s.fwd.push((
+                f.new_cum_tsn,
+                f.streams.iter().map(|e| (e.stream_id, e.ssn)).collect(),
+            )),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// Moves `from`'s packets to `to` one hop later, unless `drop` says no; returns what went.
+fn hop(
+    now: &mut Instant,
+    from: &mut Engine,
+    to: &mut Engine,
+    mut drop: impl FnMut(&Seen) -> bool,
+) -> Vec<Seen> {
+    let mut out = Vec::new();
+    let mut packets = Vec::new();
+    while let Some(p) = from.poll_transmit(*now) {
+        packets.push(p);
+    }
+    *now += Duration::from_millis(10);
+    for p in packets {
+        let s = seen(&p);
+        if !drop(&s) {
+            to.handle_packet(*now, &p);
+        }
+        out.push(s);
+    }
+    out
+}
+
+fn fire(now: Instant, e: &mut Engine) {
+    if e.poll_timeout().is_some_and(|t| t <= now) {
+        e.handle_timeout(now);
+    }
+}
+
+fn delivered(e: &mut Engine) -> Vec<(u16, Vec<u8>)> {
+    let mut got = Vec::new();
+    while let Some(ev) = e.poll_event() {
+        if let EngineEvent::Message { stream, data, .. } = ev {
+            got.push((stream, data));
+        }
+    }
+    got
+}
+
+/// RFC 3758 §3.5 A2-A3, C1-C4 and RFC 7496 §3.2: a message whose chunks are lost more
+/// often than its retransmission limit allows is abandoned whole (every fragment), and
+/// the FORWARD TSN that follows carries the New Cumulative TSN past it and the ordered
+/// stream's SSN, not the unordered one's. The ordered stream goes on after it.
+#[test]
+fn a_message_lost_past_its_retransmission_limit_is_abandoned_by_forward_tsn() {
+    use weft_sctp::engine::SendPolicy;
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let (mut a, mut b) = established_pair(start);
+    delivered(&mut b);
+    let mut now = start;
+    let once = SendPolicy::MaxRetransmits(1);
+    a.send(1, PPID_BINARY, false, b"first").unwrap();
+    // Two fragments at MTU 1200.
+    a.send_with(now, 1, PPID_BINARY, false, &[7; 2000], once)
+        .unwrap();
+    a.send_with(now, 2, PPID_BINARY, true, b"unordered", once)
+        .unwrap();
+    a.send(3, PPID_BINARY, false, b"other stream").unwrap();
+    let buffered = a.buffered_amount();
+    let mut sends: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut limited = BTreeSet::new();
+    let mut fwd = Vec::new();
+    for _ in 0..200 {
+        // Every packet with a chunk of a limited message is lost; the rest arrive.
+        for s in hop(&mut now, &mut a, &mut b, |s| {
+            s.data.iter().any(|d| (d.1 == 1 && d.4 > 100) || d.1 == 2)
+        }) {
+            for d in &s.data {
+                *sends.entry(d.0).or_default() += 1;
+                if (d.1 == 1 && d.4 > 100) || d.1 == 2 {
+                    limited.insert(d.0);
+                }
+            }
+            fwd.extend(s.fwd);
+        }
+        hop(&mut now, &mut b, &mut a, |_| false);
+        now += Duration::from_millis(50);
+        fire(now, &mut a);
+        fire(now, &mut b);
+        if a.buffered_amount() == 0 && a.poll_timeout().is_none() {
+            break;
+        }
+    }
+    // Three limited chunks, each sent twice (once and one retransmission), never more.
+    assert_eq!(limited.len(), 3, "{sends:?}");
+    for tsn in &limited {
+        assert_eq!(sends[tsn], 2, "TSN {tsn}: {sends:?}");
+    }
+    let first = *sends.keys().next().unwrap();
+    assert_eq!(
+        limited.iter().copied().collect::<Vec<_>>(),
+        [first + 1, first + 2, first + 3]
+    );
+    // The two fragments are abandoned first, the unordered message after them; each time
+    // a FORWARD TSN skips past what is abandoned. Only ordered stream 1 is listed, at
+    // SSN 1; the unordered message's stream never is.
+    assert_eq!(
+        fwd,
+        [(first + 2, vec![(1, 1)]), (first + 3, vec![(1, 1)])],
+        "first TSN {first}"
+    );
+    let got = delivered(&mut b);
+    assert_eq!(got, [(1, b"first".to_vec()), (3, b"other stream".to_vec())]);
+    let stats = a.stats();
+    assert_eq!(stats.messages_abandoned, 2, "{stats:?}");
+    assert!(stats.forward_tsns_sent >= 1);
+    assert_eq!(a.buffered_amount(), 0, "was {buffered}");
+    assert_eq!(a.buffered_amount_of(1), 0);
+    // Stream 1 goes on at SSN 2: the peer skipped SSN 1.
+    a.send(1, PPID_BINARY, false, b"after").unwrap();
+    let sent = hop(&mut now, &mut a, &mut b, |_| false);
+    assert_eq!(sent[0].data[0].2, 2);
+    assert_eq!(delivered(&mut b), [(1, b"after".to_vec())]);
+}
+
+/// RFC 3758 §4.1 TR3/TR5: a message whose lifetime ends while it waits for the window is
+/// dropped without a TSN (so without FORWARD TSN), its bytes leave the buffered amount at
+/// the time `poll_timeout` named, and its ordered stream loses no SSN.
+#[test]
+fn a_queued_message_past_its_lifetime_is_dropped_without_a_tsn() {
+    use weft_sctp::engine::SendPolicy;
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let (mut a, mut b) = established_pair(start);
+    delivered(&mut b);
+    let mut now = start;
+    // 20 KB reliable fill the initial window; the timed message waits behind them.
+    a.send(1, PPID_BINARY, false, &[1; 20_000]).unwrap();
+    let life = Duration::from_millis(50);
+    a.send_with(
+        now,
+        2,
+        PPID_BINARY,
+        false,
+        &[2; 300],
+        SendPolicy::Lifetime(life),
+    )
+    .unwrap();
+    let mut first_burst = Vec::new();
+    while let Some(p) = a.poll_transmit(now) {
+        first_burst.push(seen(&p));
+    }
+    assert!(first_burst.iter().all(|s| s.data.iter().all(|d| d.1 == 1)));
+    assert_eq!(a.buffered_amount(), 20_300);
+    assert_eq!(a.poll_timeout(), Some(start + life));
+    now = start + life;
+    a.handle_timeout(now);
+    assert_eq!(a.buffered_amount(), 20_000);
+    assert_eq!(a.buffered_amount_of(2), 0);
+    assert_eq!(a.stats().messages_abandoned, 1);
+    // The rest goes; nothing on stream 2, TSNs without a hole, no FORWARD TSN.
+    let mut all: Vec<Seen> = first_burst;
+    // The first burst was never delivered: T3 brings it again.
+    for _ in 0..100 {
+        all.extend(hop(&mut now, &mut a, &mut b, |_| false));
+        hop(&mut now, &mut b, &mut a, |_| false);
+        now += Duration::from_millis(50);
+        fire(now, &mut a);
+        fire(now, &mut b);
+        if a.buffered_amount() == 0 {
+            break;
+        }
+    }
+    assert_eq!(a.buffered_amount(), 0);
+    assert!(all.iter().all(|s| s.fwd.is_empty()));
+    assert!(all.iter().all(|s| s.data.iter().all(|d| d.1 == 1)));
+    let tsns: BTreeSet<u32> = all
+        .iter()
+        .flat_map(|s| s.data.iter().map(|d| d.0))
+        .collect();
+    let (lo, hi) = (*tsns.first().unwrap(), *tsns.last().unwrap());
+    assert_eq!(tsns.len() as u32, hi - lo + 1);
+    assert_eq!(a.stats().forward_tsns_sent, 0);
+    // Stream 2's first message still has SSN 0, and arrives.
+    a.send(2, PPID_BINARY, false, b"next").unwrap();
+    let sent = hop(&mut now, &mut a, &mut b, |_| false);
+    assert_eq!(sent[0].data[0].1, 2);
+    assert_eq!(sent[0].data[0].2, 0);
+    let got = delivered(&mut b);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[1], (2, b"next".to_vec()));
+}
+
+/// Reliable traffic never abandons nor sends FORWARD TSN, lost packets and all.
+#[test]
+fn a_reliable_transfer_with_loss_sends_no_forward_tsn() {
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let (mut a, mut b) = established_pair(start);
+    delivered(&mut b);
+    let mut now = start;
+    for i in 0..60u8 {
+        a.send(
+            u16::from(i % 3),
+            PPID_BINARY,
+            i.is_multiple_of(2),
+            &vec![i; 700],
+        )
+        .unwrap();
+    }
+    let mut n = 0u32;
+    let mut fwd = 0;
+    let mut got = Vec::new();
+    for _ in 0..400 {
+        for s in hop(&mut now, &mut a, &mut b, |_| {
+            n += 1;
+            n.is_multiple_of(4)
+        }) {
+            fwd += s.fwd.len();
+        }
+        hop(&mut now, &mut b, &mut a, |_| false);
+        got.extend(delivered(&mut b));
+        now += Duration::from_millis(20);
+        fire(now, &mut a);
+        fire(now, &mut b);
+        if got.len() == 60 && a.buffered_amount() == 0 {
+            break;
+        }
+    }
+    assert_eq!(got.len(), 60);
+    let stats = a.stats();
+    assert!(stats.retransmits > 0, "no loss: {stats:?}");
+    assert_eq!(fwd, 0);
+    assert_eq!((stats.forward_tsns_sent, stats.messages_abandoned), (0, 0));
+}
+
+/// RFC 3758 §3.5 C3 and the F2 implementation note: a lost FORWARD TSN goes again after a
+/// SACK that still shows the peer behind the Advanced.Peer.Ack.Point (once an RTT has
+/// passed since it was sent), and not in every packet meanwhile.
+#[test]
+fn a_lost_forward_tsn_is_sent_again_after_a_sack_behind_the_point() {
+    use weft_sctp::engine::SendPolicy;
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let (mut a, mut b) = established_pair(start);
+    delivered(&mut b);
+    let mut now = start;
+    // An RTT sample of 120 ms first (b acks every 2nd packet at once).
+    for _ in 0..2 {
+        a.send(3, PPID_BINARY, false, &[3; 1000]).unwrap();
+    }
+    hop(&mut now, &mut a, &mut b, |_| false);
+    now += Duration::from_millis(100);
+    hop(&mut now, &mut b, &mut a, |_| false);
+    assert_eq!(a.stats().srtt, Some(Duration::from_millis(120)));
+    assert_eq!(a.buffered_amount(), 0);
+    assert_eq!(delivered(&mut b).len(), 2);
+    // X (sent once at most) and Y go in two packets: X is lost, Y arrives.
+    a.send_with(
+        now,
+        1,
+        PPID_BINARY,
+        false,
+        &[1; 1000],
+        SendPolicy::MaxRetransmits(0),
+    )
+    .unwrap();
+    a.send(1, PPID_BINARY, false, &[2; 1000]).unwrap();
+    let sent = hop(&mut now, &mut a, &mut b, |s| {
+        s.data.iter().any(|d| d.4 == 1000 && d.2 == 0)
+    });
+    assert_eq!(sent.len(), 2);
+    let x = sent[0].data[0].0;
+    hop(&mut now, &mut b, &mut a, |_| false);
+    // T3: X is abandoned; the FORWARD TSN (to X, stream 1 SSN 0) is lost too.
+    let t3 = a.poll_timeout().unwrap();
+    now = t3;
+    a.handle_timeout(now);
+    let sent = hop(&mut now, &mut a, &mut b, |_| true);
+    let fwds: Vec<_> = sent.iter().flat_map(|s| s.fwd.clone()).collect();
+    assert_eq!(fwds, [(x, vec![(1, 0)])]);
+    assert_eq!(a.stats().messages_abandoned, 1);
+    // New data at once: the SACK for it, 20 ms later (before an RTT passed), brings no
+    // second FORWARD TSN, and neither does the DATA packet itself.
+    a.send(2, PPID_BINARY, false, b"z1").unwrap();
+    let sent = hop(&mut now, &mut a, &mut b, |_| false);
+    assert!(sent.iter().all(|s| s.fwd.is_empty()));
+    hop(&mut now, &mut b, &mut a, |_| false);
+    let sent = hop(&mut now, &mut a, &mut b, |_| false);
+    assert!(sent.iter().all(|s| s.fwd.is_empty()), "{sent:?}");
+    // After an RTT, the next SACK still behind the point brings it again.
+    now += Duration::from_millis(300);
+    a.send(2, PPID_BINARY, false, b"z2").unwrap();
+    hop(&mut now, &mut a, &mut b, |_| false);
+    hop(&mut now, &mut b, &mut a, |_| false);
+    let sent = hop(&mut now, &mut a, &mut b, |_| false);
+    let fwds: Vec<_> = sent.iter().flat_map(|s| s.fwd.clone()).collect();
+    assert_eq!(fwds, [(x, vec![(1, 0)])]);
+    // The peer skips X: Y (SSN 1), held until now, follows both z; nothing is left.
+    hop(&mut now, &mut b, &mut a, |_| false);
+    let got: Vec<(u16, usize)> = delivered(&mut b)
+        .into_iter()
+        .map(|m| (m.0, m.1.len()))
+        .collect();
+    assert_eq!(got, [(2, 2), (2, 2), (1, 1000)]);
+    assert_eq!(a.buffered_amount(), 0);
 }

@@ -198,6 +198,43 @@ fn partial_reliability_by_lifetime_drops_only_what_it_may(kind: EngineKind) {
     partial(kind, Policy::MaxLifetimeMs(30), false, 8);
 }
 
+/// Messages abandoned under their lifetime (RFC 3758 §4.1) leave the buffered amount, which
+/// falls to zero with a low-threshold event though not everything was delivered.
+fn abandoned_messages_leave_the_buffered_amount(kind: EngineKind) {
+    let mut sim = Sim::new(kind, 21, LinkConfig::with_delay(Duration::from_millis(25)));
+    sim.connect();
+    let id = sim
+        .a
+        .open_channel("timed", opts(false, Policy::MaxLifetimeMs(400)))
+        .unwrap();
+    sim.flush();
+    sim.run_until(Duration::from_secs(5), |s| {
+        remote_opens(&s.events_b) == [id]
+    });
+    sim.a.set_buffered_amount_low_threshold(id, 1024).unwrap();
+    let count = 64;
+    for n in 0..count {
+        sim.a
+            .send(id, MessageKind::Binary, &numbered(n, 16 * 1024))
+            .unwrap();
+    }
+    assert!(sim.a.buffered_amount(id) >= 64 * 16 * 1024);
+    sim.run_until(Duration::from_secs(10), |s| {
+        s.a.buffered_amount(id) == 0
+            && s.events_a
+                .iter()
+                .any(|e| *e == Event::BufferedAmountLow { id })
+    });
+    sim.run_for(Duration::from_secs(1));
+    let got = messages(&sim.events_b, id);
+    assert!(!got.is_empty());
+    assert!(got.iter().all(|m| *m == numbered(number_of(m), 16 * 1024)));
+    assert!(
+        got.len() < count as usize,
+        "a 400 ms lifetime and 1 MiB queued at once, yet nothing abandoned"
+    );
+}
+
 fn every_channel_type_opens_by_dcep_with_label_protocol_and_priority(kind: EngineKind) {
     let mut sim = Sim::new(kind, 9, LinkConfig::with_delay(Duration::from_millis(20)));
     let policies = [
@@ -675,15 +712,21 @@ fn partial_reliability_from_sctp_proto_to_the_weft_engine() {
     partial_between(s, w, Policy::MaxLifetimeMs(30), false, 8);
 }
 
-// Sending with partial reliability needs the sender half of FORWARD TSN (RFC 3758 §3.5),
-// which weft's engine lacks: over it these channels are reliable and nothing is ever
-// abandoned. (It receives FORWARD TSN: the test above.)
-sctp_proto_only!(
-    partial_reliability_by_retransmits_drops_only_what_it_may,
-    partial_reliability_by_lifetime_drops_only_what_it_may,
-);
+/// weft's engine abandons and sends FORWARD TSN (RFC 3758 §3.5); sctp-proto receives it,
+/// under the same rules of delivery as between two sctp-proto ends.
+#[test]
+fn partial_reliability_from_the_weft_engine_to_sctp_proto() {
+    let (w, s) = (EngineKind::Weft, EngineKind::SctpProto);
+    partial_between(w, s, Policy::MaxRetransmits(0), true, 5);
+    partial_between(w, s, Policy::MaxRetransmits(1), false, 6);
+    partial_between(w, s, Policy::MaxLifetimeMs(30), true, 7);
+    partial_between(w, s, Policy::MaxLifetimeMs(30), false, 8);
+}
 
 both_engines!(
+    abandoned_messages_leave_the_buffered_amount,
+    partial_reliability_by_retransmits_drops_only_what_it_may,
+    partial_reliability_by_lifetime_drops_only_what_it_may,
     reliable_ordered_delivers_every_message_once_in_order_without_loss,
     reliable_ordered_delivers_every_message_once_in_order_at_5_percent_loss,
     reliable_ordered_delivers_every_message_once_in_order_at_20_percent_loss,

@@ -25,6 +25,8 @@ pub(super) struct CookieData {
     pub peer_inbound_streams: u16,
     /// The peer declared Zero Checksum Acceptable with the DTLS method (RFC 9653 §4).
     pub peer_zero_checksum: bool,
+    /// The peer supports FORWARD TSN (RFC 3758 §3.3.2).
+    pub peer_forward_tsn: bool,
 }
 
 /// Makes and checks cookies with one secret key.
@@ -51,7 +53,7 @@ impl CookieKey {
         body[24..28].copy_from_slice(&c.peer_rwnd.to_be_bytes());
         body[28..30].copy_from_slice(&c.peer_outbound_streams.to_be_bytes());
         body[30..32].copy_from_slice(&c.peer_inbound_streams.to_be_bytes());
-        body[32] = u8::from(c.peer_zero_checksum);
+        body[32] = u8::from(c.peer_zero_checksum) | u8::from(c.peer_forward_tsn) << 1;
         let tag = hmac::sign(&self.key, &body);
         out[..BODY_LEN].copy_from_slice(&body);
         out[BODY_LEN..].copy_from_slice(tag.as_ref());
@@ -80,7 +82,8 @@ impl CookieKey {
             peer_rwnd: u32_at(24)?,
             peer_outbound_streams: u16_at(28)?,
             peer_inbound_streams: u16_at(30)?,
-            peer_zero_checksum: *body.get(32)? != 0,
+            peer_zero_checksum: *body.get(32)? & 1 != 0,
+            peer_forward_tsn: *body.get(32)? & 2 != 0,
         })
     }
 }
@@ -100,6 +103,7 @@ mod tests {
             peer_outbound_streams: 6,
             peer_inbound_streams: 7,
             peer_zero_checksum: true,
+            peer_forward_tsn: true,
         }
     }
 

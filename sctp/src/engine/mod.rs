@@ -40,19 +40,24 @@
 //! retransmit and recovery, Max.Burst), §8.4 (out of the blue), §8.5 (verification tags),
 //! §9.1-9.2 (ABORT, SHUTDOWN), HEARTBEAT answered (§8.3), RFC 9653 zero checksum (off by
 //! default), RFC 6525 Outgoing SSN Reset Request sent and answered (other RE-CONFIG
-//! requests are denied).
+//! requests are denied). Partial reliability (RFC 3758, advertised as Forward-TSN-Supported
+//! and in Supported Extensions): FORWARD TSN received (§3.6) and sent (§3.5): messages sent
+//! with [`Engine::send_with`] under a [`SendPolicy`] (limited retransmissions, RFC 7496
+//! §3.2; timed reliability, RFC 3758 §4.1) are abandoned whole, queued chunks dropped
+//! without a TSN, and the Advanced.Peer.Ack.Point carried to the peer in FORWARD TSN (sent
+//! again after a SACK still behind it once an RTT has passed, and at T3). Reliable
+//! messages pay a flag test for it: limits live in a side list of limited messages only.
 //!
 //! Beyond RFC 9260: a fast-retransmitted chunk whose retransmission is lost is fast
 //! retransmitted again once a TSN sent after the retransmission is acknowledged (the
 //! evidence RFC 8985 uses for TCP), instead of waiting for T3. Max.Burst (§6.1 D) caps
 //! each output burst at the flight size of the last drained burst plus Max.Burst packets.
+//! A fresh RTT sample brings a T3 armed with a backed-off RTO back to now + RTO.
 //!
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
-//! reporting unrecognized parameters, sending HEARTBEAT, path MTU discovery, the sender
-//! side of FORWARD TSN (RFC 3758 §3.5: abandoning messages), I-DATA (RFC 8260), ECN. None
-//! of those are advertised. The receiver side of FORWARD TSN (§3.6) is there and
-//! advertised (Forward-TSN-Supported and in Supported Extensions). A peer's stream
+//! reporting unrecognized parameters, sending HEARTBEAT, path MTU discovery, I-DATA and
+//! I-FORWARD-TSN (RFC 8260), ECN. None of those are advertised. A peer's stream
 //! reset deferred behind missing TSNs resets the SSN when the gap closes; a message after
 //! the reset that completes before that is not yet kept apart.
 
@@ -72,7 +77,7 @@ use crate::wire::{
 };
 use cookie::{CookieData, CookieKey};
 use rx::{DataOutcome, Rx};
-use tx::{Tx, DATA_HEADER};
+use tx::{Limit, Tx, DATA_HEADER};
 
 /// `a < b` in serial number arithmetic (RFC 9260 §1.6, RFC 1982).
 pub(crate) fn seq_lt(a: u32, b: u32) -> bool {
@@ -264,6 +269,25 @@ impl fmt::Display for SendError {
 
 impl std::error::Error for SendError {}
 
+/// When a message may be given up instead of delivered: partial reliability (RFC 3758
+/// §3.4 "abandoned"; the policy names of RFC 7496 §3, the channel types of RFC 8831 §6.1).
+/// A message given up is dropped whole, every chunk of it (RFC 3758 §3.5 A3); the peer
+/// learns it from a FORWARD TSN. Limits apply only when the peer supports FORWARD TSN
+/// (RFC 3758 §3.3.2); otherwise every message is reliable.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendPolicy {
+    /// Retransmitted until acknowledged.
+    #[default]
+    Reliable,
+    /// Limited retransmissions (RFC 7496 §3.2): a chunk is retransmitted at most this many
+    /// times; 0 sends each chunk once.
+    MaxRetransmits(u32),
+    /// Timed reliability (RFC 3758 §4.1): the message is not given a TSN, nor sent again,
+    /// once this long has passed since [`Engine::send_with`].
+    Lifetime(Duration),
+}
+
 /// Counters and the congestion state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -294,6 +318,10 @@ pub struct EngineStats {
     pub messages_received: u64,
     /// Messages accepted by `send`.
     pub messages_sent: u64,
+    /// Messages given up under their [`SendPolicy`] (RFC 3758 §3.5).
+    pub messages_abandoned: u64,
+    /// FORWARD TSN chunks sent (RFC 3758 §3.5).
+    pub forward_tsns_sent: u64,
     /// Congestion window, bytes.
     pub cwnd: usize,
     /// Slow start threshold, bytes.
@@ -509,6 +537,7 @@ impl Engine {
             srtt: self.rto.srtt,
             rto: self.rto.rto,
             zero_checksum: self.zero_checksum_tx,
+            messages_abandoned: self.tx.messages_abandoned,
             ..self.stats.clone()
         }
     }
@@ -532,13 +561,43 @@ impl Engine {
         self.t1_count = 0;
     }
 
-    /// Queues a message on `stream`, cut to the MTU.
+    /// Queues a message on `stream`, cut to the MTU, sent reliably.
     pub fn send(
         &mut self,
         stream: u16,
         ppid: u32,
         unordered: bool,
         data: &[u8],
+    ) -> Result<(), SendError> {
+        self.enqueue(stream, ppid, unordered, data, None)
+    }
+
+    /// As [`send`](Self::send), under `policy`; a lifetime counts from `now`.
+    pub fn send_with(
+        &mut self,
+        now: Instant,
+        stream: u16,
+        ppid: u32,
+        unordered: bool,
+        data: &[u8],
+        policy: SendPolicy,
+    ) -> Result<(), SendError> {
+        let limit = match policy {
+            SendPolicy::Reliable => None,
+            SendPolicy::MaxRetransmits(n) => Some(Limit::Retransmits(n)),
+            // A lifetime past the end of the clock never ends.
+            SendPolicy::Lifetime(d) => now.checked_add(d).map(Limit::Until),
+        };
+        self.enqueue(stream, ppid, unordered, data, limit)
+    }
+
+    fn enqueue(
+        &mut self,
+        stream: u16,
+        ppid: u32,
+        unordered: bool,
+        data: &[u8],
+        limit: Option<Limit>,
     ) -> Result<(), SendError> {
         match self.state {
             EngineState::Listen
@@ -566,6 +625,7 @@ impl Engine {
             unordered,
             Bytes::copy_from_slice(data),
             max_payload,
+            limit,
         );
         self.stats.messages_sent += 1;
         Ok(())
@@ -826,9 +886,18 @@ impl Engine {
                     Ok(out) => {
                         if let Some(r) = out.rtt {
                             self.rto.sample(r);
+                            // A T3 armed with a backed-off RTO is brought back to the fresh
+                            // one (beyond RFC 9260 §6.3.2, which restarts T3 only when the
+                            // cumulative ack advances).
+                            let fresh = now + self.rto.rto;
+                            if self.t3.is_some_and(|t| t > fresh) {
+                                self.t3 = Some(fresh);
+                            }
                         }
                         self.stats.fast_retransmits += u64::from(out.fast_retransmits);
-                        self.after_ack(now, out.cum_advanced);
+                        self.tx
+                            .after_sack(now, self.rto.srtt.unwrap_or(self.rto.rto));
+                        self.after_ack(now, out.cum_moved);
                         true
                     }
                     Err(_) => {
@@ -931,7 +1000,7 @@ impl Engine {
         if self.t3.is_some_and(|t| t <= now) {
             if self.tx.outstanding() {
                 self.stats.t3_timeouts += 1;
-                self.tx.on_t3();
+                self.tx.on_t3(now);
                 self.rto.back_off();
                 self.t3 = Some(now + self.rto.rto);
             } else {
@@ -963,6 +1032,9 @@ impl Engine {
                 rx.ack_now = true;
             }
         }
+        if self.tx.expiry_due.is_some_and(|t| t <= now) {
+            self.tx.expire_queued(now);
+        }
     }
 
     // ---- poll_* ----
@@ -974,10 +1046,17 @@ impl Engine {
             return None;
         }
         let delayed = self.rx.as_ref().and_then(|rx| rx.delayed_ack_at);
-        [self.t1, self.t2, self.t3, delayed, self.reconfig.timer]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.t1,
+            self.t2,
+            self.t3,
+            delayed,
+            self.reconfig.timer,
+            self.tx.expiry_due,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next event.
@@ -1094,6 +1173,10 @@ impl Engine {
             w.buf().extend_from_slice(&errors);
             any = true;
         }
+        if self.sending_data() {
+            // RFC 3758 §4.1 TR3: an expired message gets no TSN.
+            self.tx.expire_front(now);
+        }
         let data_ready = self.sending_data() && (self.tx.rtx_pending() || self.tx.may_send_new());
         if let Some(rx) = &mut self.rx {
             if rx.sack_wanted(data_ready) && w.len() + 28 <= mtu {
@@ -1116,13 +1199,16 @@ impl Engine {
         {
             any |= Chunk::ShutdownAck.emit(w.buf()).is_ok();
         }
+        if self.tx.fwd_pending && self.sending_data() {
+            self.write_forward_tsn(now, w.buf(), mtu, &mut any);
+        }
         if data_ready {
             let mut data_sent = false;
             // Retransmissions first (RFC 9260 §6.1 C, §7.2.4 rule 3).
             let fast = std::mem::take(&mut self.tx.fast_rtx_now);
             while fast || self.tx.flight_size < self.tx.window() {
                 let room = mtu.saturating_sub(w.len());
-                let Some(tsn) = self.tx.next_rtx(room) else {
+                let Some(tsn) = self.tx.next_rtx(room, now) else {
                     break;
                 };
                 self.tx.emit_data(tsn, w.buf());
@@ -1130,7 +1216,10 @@ impl Engine {
                 self.stats.retransmits += 1;
                 data_sent = true;
             }
-            while !self.tx.rtx_pending() && self.tx.may_send_new() {
+            while !self.tx.rtx_pending() && {
+                self.tx.expire_front(now);
+                self.tx.may_send_new()
+            } {
                 let size = self.tx.queue.front().map_or(0, |c| c.size());
                 if w.len() + size > mtu {
                     break;
@@ -1157,6 +1246,31 @@ impl Engine {
             w.finish(self.checksum());
         }
         any
+    }
+
+    /// RFC 3758 §3.5 C3-C5: a FORWARD TSN to the Advanced.Peer.Ack.Point, ahead of any
+    /// DATA of the packet (F2 bundles it); T3 runs while it is unanswered.
+    fn write_forward_tsn(&mut self, now: Instant, out: &mut Vec<u8>, mtu: usize, any: &mut bool) {
+        // Chunk header, New Cumulative TSN, and one stream entry at least.
+        let room = mtu.saturating_sub(out.len() + 8);
+        if room < 4 {
+            return;
+        }
+        let mut entries = Vec::new();
+        let Some(new_cum) = self.tx.forward_tsn(now, room / 4, &mut entries) else {
+            return;
+        };
+        let chunk = Chunk::ForwardTsn(crate::wire::ForwardTsn {
+            new_cum_tsn: new_cum,
+            streams: crate::wire::List::new(&entries),
+        });
+        if chunk.emit(out).is_ok() {
+            *any = true;
+            self.stats.forward_tsns_sent += 1;
+            if self.t3.is_none() {
+                self.t3 = Some(now + self.rto.rto);
+            }
+        }
     }
 
     fn sending_data(&self) -> bool {
@@ -1196,6 +1310,7 @@ impl Engine {
             peer_outbound_streams: init.outbound_streams,
             peer_inbound_streams: init.inbound_streams,
             peer_zero_checksum,
+            peer_forward_tsn: forward_tsn_param(init),
         });
         if self.control_out.len() >= MAX_CONTROL_OUT {
             return;
@@ -1246,6 +1361,7 @@ impl Engine {
             ack.outbound_streams,
             ack.inbound_streams,
             zero_checksum_param(ack),
+            forward_tsn_param(ack),
         );
         self.state = EngineState::CookieEchoed;
         self.cookie_echo_pending = true;
@@ -1253,7 +1369,15 @@ impl Engine {
         self.t1_count = 0;
     }
 
-    fn setup_peer(&mut self, peer_tsn: u32, rwnd: u32, peer_os: u16, peer_mis: u16, zc: bool) {
+    fn setup_peer(
+        &mut self,
+        peer_tsn: u32,
+        rwnd: u32,
+        peer_os: u16,
+        peer_mis: u16,
+        zc: bool,
+        forward_tsn: bool,
+    ) {
         // RFC 9260 §5.1.1: streams are the minimum of what both sides asked for.
         let inbound = self.config.inbound_streams.min(peer_os);
         self.outbound_streams = self.config.outbound_streams.min(peer_mis);
@@ -1268,6 +1392,9 @@ impl Engine {
         // RFC 9653 §5: both declared the same method.
         self.zero_checksum_rx = self.config.zero_checksum;
         self.zero_checksum_tx = self.config.zero_checksum && zc;
+        // RFC 3758 §3.3.2: no FORWARD TSN to a peer that did not declare it, so nothing
+        // is abandoned then.
+        self.tx.pr_enabled = forward_tsn;
     }
 
     fn on_cookie_echo(&mut self, now: Instant, vtag: u32, bytes: &[u8]) {
@@ -1299,6 +1426,7 @@ impl Engine {
                     c.peer_outbound_streams,
                     c.peer_inbound_streams,
                     c.peer_zero_checksum,
+                    c.peer_forward_tsn,
                 );
                 self.cookie_ack_pending = true;
                 self.establish();
@@ -1317,6 +1445,7 @@ impl Engine {
                         c.peer_outbound_streams,
                         c.peer_inbound_streams,
                         c.peer_zero_checksum,
+                        c.peer_forward_tsn,
                     );
                 }
                 self.cookie_ack_pending = true;
@@ -1731,6 +1860,16 @@ fn zero_checksum_param(init: &Init<'_>) -> bool {
     })
 }
 
+/// Whether an INIT or INIT ACK declares FORWARD TSN (RFC 3758 §3.3.2), by its own
+/// parameter or in Supported Extensions (RFC 5061 §4.2.7).
+fn forward_tsn_param(init: &Init<'_>) -> bool {
+    init.params.iter().any(|p| match p {
+        Param::ForwardTsnSupported => true,
+        Param::SupportedExtensions(types) => types.contains(&ct::FORWARD_TSN),
+        _ => false,
+    })
+}
+
 /// Writes INIT or INIT ACK with our parameters: the cookie (INIT ACK) and Zero Checksum
 /// Acceptable when configured.
 fn write_init(
@@ -1804,6 +1943,10 @@ pub fn fuzz_established(start: Instant, data: &[u8]) {
         }
     }
     let _ = a.send(1, 51, false, &[7; 3000]);
+    // Partially reliable messages too, so the input reaches abandoning and FORWARD TSN.
+    let _ = a.send_with(now, 2, 53, false, &[8; 2500], SendPolicy::MaxRetransmits(0));
+    let lifetime = SendPolicy::Lifetime(Duration::from_millis(25));
+    let _ = a.send_with(now, 3, 53, true, &[9; 100], lifetime);
     let mut rest = data;
     while rest.len() >= 2 {
         let prefix = u16::from_be_bytes([rest[0], rest[1]]);

@@ -1,6 +1,13 @@
 //! The send side: messages cut into chunks waiting for a TSN, the in-flight queue (a ring
 //! indexed by TSN offset from the cumulative ack point), SACK processing (RFC 9260
-//! §6.2.1), retransmission marks, RTT and RTO (§6.3), congestion control (§7.2).
+//! §6.2.1), retransmission marks, RTT and RTO (§6.3), congestion control (§7.2), and the
+//! sender half of partial reliability (RFC 3758 §3.5): abandoning messages and the
+//! Advanced.Peer.Ack.Point a FORWARD TSN carries.
+//!
+//! Partial reliability costs reliable traffic a flag test: a chunk knows whether its message
+//! has a limit (`OutChunk::limited`), and the limits live in a side list of such messages
+//! only (`Tx::limited`), looked up by message number when a limited chunk is marked for
+//! retransmission or is about to get its TSN.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -18,11 +25,36 @@ pub(super) const MAX_IN_FLIGHT_CHUNKS: usize = 16_384;
 /// A chunk of a message, before and after it gets a TSN.
 pub(super) struct OutChunk {
     pub stream: u16,
+    /// Given with the TSN of the message's first chunk (so a message dropped before it was
+    /// sent leaves no hole in its ordered stream).
     pub ssn: u16,
     pub ppid: u32,
     /// B, E, U flags.
     pub flags: u8,
+    /// Its message has a [`Limit`] (an entry in `Tx::limited`).
+    pub limited: bool,
+    /// Number of its message (wrapping): chunks of one message share it, and both the
+    /// queue and the in-flight ring hold messages in increasing numbers.
+    pub msg: u32,
     pub data: Bytes,
+}
+
+/// When a message is given up ("abandoned", RFC 3758 §3.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Limit {
+    /// RFC 7496 §3.2 (limited retransmissions): a chunk sent this many times plus once is
+    /// abandoned rather than retransmitted.
+    Retransmits(u32),
+    /// RFC 3758 §4.1 (timed reliability): from this instant on the message is abandoned
+    /// rather than given a TSN (TR3) or sent again (TR4).
+    Until(Instant),
+}
+
+/// A message with a [`Limit`], queued or in flight.
+struct Limited {
+    msg: u32,
+    limit: Limit,
+    abandoned: bool,
 }
 
 impl OutChunk {
@@ -46,12 +78,18 @@ pub(super) struct Sent {
     /// Once fast retransmitted: the highest TSN sent at that moment. A later SACK that
     /// newly acknowledges a TSN above it is evidence that the retransmission was lost too.
     pub fast_retransmitted: Option<u32>,
+    /// Given up (RFC 3758 §3.5 A2): neither outstanding nor to be sent again, its bytes
+    /// released; it waits in the ring for the peer's cumulative ack to pass it.
+    pub abandoned: bool,
 }
 
 /// What one SACK did, for the engine's statistics and timers.
 #[derive(Debug, Default)]
 pub(super) struct SackOutcome {
+    /// The cumulative ack newly acknowledged data (abandoned chunks do not count).
     pub cum_advanced: bool,
+    /// The cumulative ack moved at all (over abandoned chunks too).
+    pub cum_moved: bool,
     pub fast_retransmits: u32,
     pub rtt: Option<Duration>,
 }
@@ -96,6 +134,28 @@ pub(super) struct Tx {
     pub cwnd_limited: bool,
     /// The TSN timed for an RTT measurement (one at a time, §6.3.1).
     rtt_probe: Option<(u32, Instant)>,
+    /// Number of the next message `push_message` takes.
+    next_msg: u32,
+    /// SSN of the message whose chunks are getting their TSNs.
+    frag_ssn: u16,
+    /// The peer takes FORWARD TSN (RFC 3758 §3.3.2): only then is anything abandoned.
+    pub pr_enabled: bool,
+    /// Messages with a limit still queued or in flight, in message order.
+    limited: VecDeque<Limited>,
+    /// The earliest lifetime end of a limited message still queued (earlier when that
+    /// message has gone in flight meanwhile: then `expire_queued` finds nothing to do).
+    pub expiry_due: Option<Instant>,
+    /// RFC 3758 §3.5 A1: Advanced.Peer.Ack.Point.
+    pub adv_ack: u32,
+    /// A FORWARD TSN is to go in the next packet.
+    pub fwd_pending: bool,
+    /// The last FORWARD TSN sent: its New Cumulative TSN and when.
+    fwd_sent: Option<(u32, Instant)>,
+    /// Messages abandoned.
+    pub messages_abandoned: u64,
+    /// TSNs of limited chunks just marked for retransmission, to check against their
+    /// limits (kept to reuse its allocation).
+    check: Vec<u32>,
 }
 
 impl Tx {
@@ -123,6 +183,16 @@ impl Tx {
             rtt_probe: None,
             cwnd_limited: false,
             burst_limit: None,
+            next_msg: 0,
+            frag_ssn: 0,
+            pr_enabled: false,
+            limited: VecDeque::new(),
+            expiry_due: None,
+            adv_ack: initial_tsn.wrapping_sub(1),
+            fwd_pending: false,
+            fwd_sent: None,
+            messages_abandoned: 0,
+            check: Vec::new(),
         }
     }
 
@@ -133,7 +203,8 @@ impl Tx {
         self.ssthresh = a_rwnd as usize;
     }
 
-    /// Cuts a message into chunks of at most `max_payload` bytes (RFC 9260 §6.9).
+    /// Cuts a message into chunks of at most `max_payload` bytes (RFC 9260 §6.9); `limit`
+    /// says when it may be abandoned.
     pub fn push_message(
         &mut self,
         stream: u16,
@@ -141,15 +212,8 @@ impl Tx {
         unordered: bool,
         data: Bytes,
         max_payload: usize,
+        limit: Option<Limit>,
     ) {
-        let ssn = if unordered {
-            0
-        } else {
-            let next = self.ssn.entry(stream).or_insert(0);
-            let ssn = *next;
-            *next = next.wrapping_add(1);
-            ssn
-        };
         let u = if unordered {
             crate::wire::Data::UNORDERED
         } else {
@@ -161,6 +225,18 @@ impl Tx {
             // Nothing will be acknowledged for it: no per-stream bytes either.
             // RFC 9260 §6.2 forbids empty DATA; callers send one byte (RFC 8831 §6.6).
             return;
+        }
+        let msg = self.next_msg;
+        self.next_msg = msg.wrapping_add(1);
+        if let Some(limit) = limit {
+            self.limited.push_back(Limited {
+                msg,
+                limit,
+                abandoned: false,
+            });
+            if let Limit::Until(t) = limit {
+                self.expiry_due = Some(self.expiry_due.map_or(t, |d| d.min(t)));
+            }
         }
         *self.stream_bytes.entry(stream).or_insert(0) += len;
         let mut at = 0;
@@ -175,9 +251,11 @@ impl Tx {
             }
             self.queue.push_back(OutChunk {
                 stream,
-                ssn,
+                ssn: 0,
                 ppid,
                 flags,
+                limited: limit.is_some(),
+                msg,
                 data: data.slice(at..end),
             });
             at = end;
@@ -202,6 +280,7 @@ impl Tx {
     pub fn set_initial_tsn(&mut self, tsn: u32) {
         self.next_tsn = tsn;
         self.cum_ack = tsn.wrapping_sub(1);
+        self.adv_ack = self.cum_ack;
     }
 
     /// RFC 6525 §5.2.4: the stream's next SSN is 0 again.
@@ -232,7 +311,17 @@ impl Tx {
 
     /// Gives the next queued chunk its TSN and moves it in flight; returns its TSN.
     pub fn take_new(&mut self, now: Instant) -> Option<u32> {
-        let chunk = self.queue.pop_front()?;
+        let mut chunk = self.queue.pop_front()?;
+        if chunk.flags & crate::wire::Data::UNORDERED == 0 {
+            // The SSN comes with the first chunk's TSN; the message's later chunks follow
+            // it without another message in between.
+            if chunk.flags & crate::wire::Data::BEGINNING != 0 {
+                let next = self.ssn.entry(chunk.stream).or_insert(0);
+                self.frag_ssn = *next;
+                *next = next.wrapping_add(1);
+            }
+            chunk.ssn = self.frag_ssn;
+        }
         let size = chunk.size();
         self.queued_bytes = self.queued_bytes.saturating_sub(chunk.data.len());
         self.in_flight_bytes += chunk.data.len();
@@ -247,6 +336,7 @@ impl Tx {
             marked: false,
             misses: 0,
             fast_retransmitted: None,
+            abandoned: false,
         });
         self.flight_size += size;
         self.peer_rwnd = self.peer_rwnd.saturating_sub(size);
@@ -286,10 +376,18 @@ impl Tx {
     }
 
     /// The next marked TSN still needing retransmission, if its size fits in `room`.
-    pub fn next_rtx(&mut self, room: usize) -> Option<u32> {
+    pub fn next_rtx(&mut self, room: usize, now: Instant) -> Option<u32> {
         while let Some(&tsn) = self.rtx.front() {
             match self.get(tsn) {
                 Some(s) if s.marked && !s.acked && seq_gt(tsn, self.cum_ack) => {
+                    // RFC 3758 §4.1 TR4: the lifetime is checked before a retransmission.
+                    if s.chunk.limited && self.gives_up(s, now) {
+                        let msg = s.chunk.msg;
+                        let i = tsn.wrapping_sub(self.cum_ack.wrapping_add(1)) as usize;
+                        self.abandon(msg, Some(i));
+                        self.rtx.pop_front();
+                        continue;
+                    }
                     return (s.chunk.size() <= room).then_some(tsn);
                 }
                 _ => {
@@ -334,6 +432,7 @@ impl Tx {
             return Err(AckedUnsent);
         }
         let flight_before = self.flight_size;
+        let cum_before = self.cum_ack;
         let mut acked_by_cum = 0usize;
         let mut newly_acked = 0usize;
         while seq_lt(self.cum_ack, cum) {
@@ -342,6 +441,10 @@ impl Tx {
             };
             self.cum_ack = self.cum_ack.wrapping_add(1);
             let size = s.chunk.size();
+            if s.abandoned {
+                // RFC 3758 §3.5 A2: released when abandoned, and no credit to cwnd.
+                continue;
+            }
             self.in_flight_bytes = self.in_flight_bytes.saturating_sub(s.chunk.data.len());
             self.release_stream_bytes(s.chunk.stream, s.chunk.data.len());
             if s.in_flight {
@@ -360,6 +463,7 @@ impl Tx {
                 }
             }
         }
+        out.cum_moved = seq_gt(cum, cum_before);
         self.cum_ack = cum;
         out.cum_advanced = acked_by_cum > 0;
         if self
@@ -385,7 +489,7 @@ impl Tx {
                 let Some(s) = self.in_flight.get_mut((k - 1) as usize) else {
                     break;
                 };
-                if s.acked {
+                if s.acked || s.abandoned {
                     continue;
                 }
                 s.acked = true;
@@ -415,7 +519,7 @@ impl Tx {
                 let Some(s) = self.in_flight.get_mut(i) else {
                     break;
                 };
-                if s.acked || s.marked {
+                if s.acked || s.marked || s.abandoned {
                     continue;
                 }
                 // A chunk already fast retransmitted counts misses again only from TSNs
@@ -433,8 +537,11 @@ impl Tx {
                         s.in_flight = false;
                         self.flight_size = self.flight_size.saturating_sub(s.chunk.size());
                     }
-                    self.rtx
-                        .push_back(cum.wrapping_add(1).wrapping_add(i as u32));
+                    let tsn = cum.wrapping_add(1).wrapping_add(i as u32);
+                    self.rtx.push_back(tsn);
+                    if s.chunk.limited {
+                        self.check.push(tsn);
+                    }
                     out.fast_retransmits += 1;
                     lost = true;
                 }
@@ -450,6 +557,9 @@ impl Tx {
                 }
             }
         }
+        // RFC 3758 §3.5 F5: the loss counted for congestion control above; a chunk at its
+        // limit is abandoned instead of retransmitted.
+        self.abandon_checked(now);
         if let Some(r) = self.recover {
             if !seq_lt(self.cum_ack, r) {
                 self.recover = None;
@@ -481,11 +591,13 @@ impl Tx {
         // §6.2.1 rule C: rwnd is a_rwnd less what is still outstanding.
         self.last_a_rwnd = sack.a_rwnd as usize;
         self.peer_rwnd = self.last_a_rwnd.saturating_sub(self.flight_size);
+        self.trim_limited();
         Ok(out)
     }
 
-    /// RFC 9260 §6.3.3 and §7.2.3: T3-rtx expired; everything outstanding is marked.
-    pub fn on_t3(&mut self) {
+    /// RFC 9260 §6.3.3 and §7.2.3: T3-rtx expired; everything outstanding is marked (or
+    /// abandoned, at its limit).
+    pub fn on_t3(&mut self, now: Instant) {
         self.ssthresh = (self.cwnd / 2).max(4 * self.mtu);
         self.cwnd = self.mtu;
         self.partial_bytes_acked = 0;
@@ -493,17 +605,308 @@ impl Tx {
         self.rtx.clear();
         let base = self.cum_ack.wrapping_add(1);
         for (i, s) in self.in_flight.iter_mut().enumerate() {
-            if s.acked {
+            if s.acked || s.abandoned {
                 continue;
             }
             s.in_flight = false;
             s.marked = true;
             s.misses = 0;
-            self.rtx.push_back(base.wrapping_add(i as u32));
+            let tsn = base.wrapping_add(i as u32);
+            self.rtx.push_back(tsn);
+            if s.chunk.limited {
+                self.check.push(tsn);
+            }
         }
         self.flight_size = 0;
         self.rtt_probe = None;
         self.peer_rwnd = self.last_a_rwnd;
+        self.abandon_checked(now);
+        // RFC 3758 §3.5 A5: the point is advanced as after a SACK, and a FORWARD TSN the
+        // peer has not acted on goes again (C5 keeps T3 running for it).
+        self.advance_ack_point();
+        if seq_gt(self.adv_ack, self.cum_ack) {
+            self.fwd_pending = true;
+        }
+    }
+
+    /// Whether `s`, of a limited message, has reached its limit (RFC 3758 §3.4).
+    fn gives_up(&self, s: &Sent, now: Instant) -> bool {
+        if !self.pr_enabled || !s.chunk.limited {
+            return false;
+        }
+        match self.limit_of(s.chunk.msg) {
+            Some(Limit::Retransmits(n)) => s.transmissions > n,
+            Some(Limit::Until(t)) => now >= t,
+            None => false,
+        }
+    }
+
+    /// Index of message `msg` in `limited` (binary search: it is in message order).
+    fn limited_index(&self, msg: u32) -> Option<usize> {
+        let base = self.limited.front()?.msg;
+        let key = msg.wrapping_sub(base);
+        let i = self
+            .limited
+            .partition_point(|l| l.msg.wrapping_sub(base) < key);
+        self.limited
+            .get(i)
+            .filter(|l| l.msg == msg && !l.abandoned)
+            .map(|_| i)
+    }
+
+    fn limit_of(&self, msg: u32) -> Option<Limit> {
+        let i = self.limited_index(msg)?;
+        self.limited.get(i).map(|l| l.limit)
+    }
+
+    /// Abandons what `check` holds that reached its limit.
+    fn abandon_checked(&mut self, now: Instant) {
+        if self.check.is_empty() {
+            return;
+        }
+        let mut check = std::mem::take(&mut self.check);
+        for &tsn in &check {
+            let i = tsn.wrapping_sub(self.cum_ack.wrapping_add(1)) as usize;
+            let Some(s) = self.in_flight.get(i) else {
+                continue;
+            };
+            if !s.abandoned && self.gives_up(s, now) {
+                let msg = s.chunk.msg;
+                self.abandon(msg, Some(i));
+            }
+        }
+        check.clear();
+        self.check = check;
+    }
+
+    /// RFC 3758 §3.5 A2-A3: gives up message `msg`, every chunk of it. Those in flight (a
+    /// run of the ring around index `at`, or at its end when the message is still partly
+    /// queued) count as acknowledged and no longer outstanding; those without a TSN leave
+    /// the queue (§4.1 TR3). Their bytes leave the buffered amount. False when `msg` has
+    /// no limit or was abandoned already.
+    pub fn abandon(&mut self, msg: u32, at: Option<usize>) -> bool {
+        let Some(l) = self
+            .limited_index(msg)
+            .and_then(|i| self.limited.get_mut(i))
+        else {
+            return false;
+        };
+        l.abandoned = true;
+        self.messages_abandoned += 1;
+        let at = at.or_else(|| {
+            let last = self.in_flight.len().checked_sub(1)?;
+            (self.in_flight.get(last)?.chunk.msg == msg).then_some(last)
+        });
+        let mut released = 0usize;
+        let mut stream = None;
+        if let Some(at) = at {
+            let mut i = at;
+            while i > 0
+                && self
+                    .in_flight
+                    .get(i - 1)
+                    .is_some_and(|s| s.chunk.msg == msg)
+            {
+                i -= 1;
+            }
+            let base = self.cum_ack.wrapping_add(1);
+            while let Some(s) = self.in_flight.get_mut(i) {
+                if s.chunk.msg != msg {
+                    break;
+                }
+                if !s.abandoned {
+                    s.abandoned = true;
+                    s.marked = false;
+                    if s.in_flight {
+                        s.in_flight = false;
+                        self.flight_size = self.flight_size.saturating_sub(s.chunk.size());
+                    }
+                    released += s.chunk.data.len();
+                    stream = Some(s.chunk.stream);
+                    let tsn = base.wrapping_add(i as u32);
+                    if self.rtt_probe.is_some_and(|(p, _)| p == tsn) {
+                        self.rtt_probe = None;
+                    }
+                }
+                i += 1;
+            }
+            self.in_flight_bytes = self.in_flight_bytes.saturating_sub(released);
+        }
+        // The queued rest: a run of the queue, found by message number.
+        if let Some(front) = self.queue.front() {
+            let base = front.msg;
+            let key = msg.wrapping_sub(base);
+            if key < self.next_msg.wrapping_sub(base) {
+                let a = self
+                    .queue
+                    .partition_point(|c| c.msg.wrapping_sub(base) < key);
+                let b = self
+                    .queue
+                    .partition_point(|c| c.msg.wrapping_sub(base) <= key);
+                let mut queued = 0usize;
+                for c in self.queue.drain(a..b) {
+                    queued += c.data.len();
+                    stream = Some(c.stream);
+                }
+                self.queued_bytes = self.queued_bytes.saturating_sub(queued);
+                released += queued;
+            }
+        }
+        if let Some(stream) = stream {
+            self.release_stream_bytes(stream, released);
+        }
+        self.advance_ack_point();
+        self.trim_limited();
+        true
+    }
+
+    /// RFC 3758 §3.5 C1-C2: the Advanced.Peer.Ack.Point is at least the cumulative ack and
+    /// moves over abandoned chunks; a FORWARD TSN is due when it is new and ahead.
+    fn advance_ack_point(&mut self) {
+        if seq_lt(self.adv_ack, self.cum_ack) {
+            self.adv_ack = self.cum_ack;
+        }
+        while self
+            .get(self.adv_ack.wrapping_add(1))
+            .is_some_and(|s| s.abandoned)
+        {
+            self.adv_ack = self.adv_ack.wrapping_add(1);
+        }
+        if seq_gt(self.adv_ack, self.cum_ack) && self.fwd_sent.map(|f| f.0) != Some(self.adv_ack) {
+            self.fwd_pending = true;
+        }
+    }
+
+    /// RFC 3758 §3.5 C1-C3 after a SACK: while the peer's cumulative ack is behind the
+    /// point, a FORWARD TSN goes again, but the same one at most once per `wait` (an RTT,
+    /// the implementation note of F2: SACKs sent before the peer saw it say nothing new).
+    pub fn after_sack(&mut self, now: Instant, wait: Duration) {
+        if !self.pr_enabled {
+            return;
+        }
+        self.advance_ack_point();
+        if seq_gt(self.adv_ack, self.cum_ack) {
+            match self.fwd_sent {
+                Some((p, at)) if p == self.adv_ack && now < at + wait => {}
+                _ => self.fwd_pending = true,
+            }
+        }
+    }
+
+    /// RFC 3758 §4.1 TR3: the next queued chunk's message is checked for its lifetime
+    /// before it gets a TSN; expired messages are dropped.
+    pub fn expire_front(&mut self, now: Instant) {
+        while let Some(c) = self.queue.front() {
+            if !c.limited || !self.pr_enabled {
+                return;
+            }
+            let msg = c.msg;
+            match self.limit_of(msg) {
+                Some(Limit::Until(t)) if now >= t => {
+                    if !self.abandon(msg, None) {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// RFC 3758 §4.1 TR5: limited messages whose lifetime ended while (partly) queued are
+    /// dropped at `expiry_due`, so the buffered amount falls without waiting for a send.
+    /// Messages wholly in flight are judged when marked for retransmission (TR4), not
+    /// here: abandoning what may still arrive would shrink the flight size under a
+    /// full network.
+    pub fn expire_queued(&mut self, now: Instant) {
+        self.expiry_due = None;
+        if !self.pr_enabled {
+            return;
+        }
+        let Some(base) = self.queue.front().map(|c| c.msg) else {
+            return;
+        };
+        let span = self.next_msg.wrapping_sub(base);
+        let mut check = std::mem::take(&mut self.check);
+        let mut due: Option<Instant> = None;
+        for l in &self.limited {
+            if l.abandoned || l.msg.wrapping_sub(base) >= span {
+                continue;
+            }
+            if let Limit::Until(t) = l.limit {
+                if now >= t {
+                    check.push(l.msg);
+                } else {
+                    due = Some(due.map_or(t, |d| d.min(t)));
+                }
+            }
+        }
+        for &msg in &check {
+            self.abandon(msg, None);
+        }
+        check.clear();
+        self.check = check;
+        self.expiry_due = due;
+    }
+
+    /// Drops the entries of `limited` for messages wholly acknowledged or abandoned and
+    /// out of the ring.
+    fn trim_limited(&mut self) {
+        if self.limited.is_empty() {
+            return;
+        }
+        let oldest = match (self.in_flight.front(), self.queue.front()) {
+            (Some(s), _) => s.chunk.msg,
+            (None, Some(c)) => c.msg,
+            (None, None) => self.next_msg,
+        };
+        let live = self.next_msg.wrapping_sub(oldest);
+        while self
+            .limited
+            .front()
+            .is_some_and(|l| self.next_msg.wrapping_sub(l.msg) > live)
+        {
+            self.limited.pop_front();
+        }
+    }
+
+    /// RFC 3758 §3.2, §3.5 C4: the FORWARD TSN due, if any: its New Cumulative TSN, with
+    /// the ordered streams skipped and their highest skipped SSN written to `entries` (at
+    /// most `max_entries`; with more, the point is lowered to what fits).
+    pub fn forward_tsn(
+        &mut self,
+        now: Instant,
+        max_entries: usize,
+        entries: &mut Vec<u8>,
+    ) -> Option<u32> {
+        if !std::mem::take(&mut self.fwd_pending) || !seq_gt(self.adv_ack, self.cum_ack) {
+            return None;
+        }
+        let n = self.adv_ack.wrapping_sub(self.cum_ack) as usize;
+        let mut streams: BTreeMap<u16, u16> = BTreeMap::new();
+        let mut new_cum = self.cum_ack;
+        for s in self.in_flight.iter().take(n) {
+            let c = &s.chunk;
+            if c.flags & crate::wire::Data::UNORDERED == 0 {
+                if streams.len() == max_entries && !streams.contains_key(&c.stream) {
+                    break;
+                }
+                // TSN order is SSN order within a stream: the last one is the highest.
+                streams.insert(c.stream, c.ssn);
+            }
+            new_cum = new_cum.wrapping_add(1);
+        }
+        if new_cum == self.cum_ack {
+            self.fwd_pending = true;
+            return None;
+        }
+        self.adv_ack = new_cum;
+        entries.clear();
+        for (stream, ssn) in streams {
+            entries.extend_from_slice(&stream.to_be_bytes());
+            entries.extend_from_slice(&ssn.to_be_bytes());
+        }
+        self.fwd_sent = Some((new_cum, now));
+        Some(new_cum)
     }
 
     /// Nothing queued and nothing unacknowledged.
