@@ -43,8 +43,8 @@ pub struct RtcConfig {
     pub mtu: usize,
     /// How often RTCP reports go out (RFC 3550 §6.2; WebRTC stacks use about a second).
     pub rtcp_interval: Duration,
-    /// The SCTP engine under the data channels: sctp-proto (the default) or weft's own
-    /// (issue 12; partially reliable channels included, RFC 3758 FORWARD TSN).
+    /// The SCTP engine under the data channels: weft's own (the default; issue 12) or
+    /// sctp-proto.
     pub sctp_engine: weft_sctp::EngineKind,
 }
 
@@ -60,7 +60,7 @@ impl RtcConfig {
             raw_rtp: false,
             mtu: 1200,
             rtcp_interval: Duration::from_secs(1),
-            sctp_engine: weft_sctp::EngineKind::SctpProto,
+            sctp_engine: weft_sctp::EngineKind::Weft,
         }
     }
 }
