@@ -52,6 +52,8 @@ pub(super) struct Sent {
 #[derive(Debug, Default)]
 pub(super) struct SackOutcome {
     pub cum_advanced: bool,
+    /// Some TSN was newly acknowledged, cumulatively or in a gap block.
+    pub newly_acked: bool,
     pub fast_retransmits: u32,
     pub rtt: Option<Duration>,
 }
@@ -300,6 +302,50 @@ impl Tx {
         None
     }
 
+    /// The next marked TSN if its chunk is larger than `limit`: cut for a PLPMTU that a
+    /// black hole took away, it can only go alone (RFC 8899 §4.3).
+    pub fn next_rtx_oversized(&mut self, limit: usize) -> Option<u32> {
+        self.next_rtx(usize::MAX)
+            .filter(|&tsn| self.get(tsn).is_some_and(|s| s.chunk.size() > limit))
+    }
+
+    /// Cuts again the queued chunks (no TSN yet, so still free to cut, RFC 9260 §6.9)
+    /// whose payload exceeds `max_payload`, after the PLPMTU fell.
+    pub fn refragment(&mut self, max_payload: usize) {
+        let max_payload = max_payload.max(1);
+        if self.queue.iter().all(|c| c.data.len() <= max_payload) {
+            return;
+        }
+        let old = std::mem::take(&mut self.queue);
+        for c in old {
+            let len = c.data.len();
+            if len <= max_payload {
+                self.queue.push_back(c);
+                continue;
+            }
+            let keep = c.flags & crate::wire::Data::UNORDERED;
+            let mut at = 0;
+            while at < len {
+                let end = (at + max_payload).min(len);
+                let mut flags = keep;
+                if at == 0 {
+                    flags |= c.flags & crate::wire::Data::BEGINNING;
+                }
+                if end == len {
+                    flags |= c.flags & crate::wire::Data::ENDING;
+                }
+                self.queue.push_back(OutChunk {
+                    stream: c.stream,
+                    ssn: c.ssn,
+                    ppid: c.ppid,
+                    flags,
+                    data: c.data.slice(at..end),
+                });
+                at = end;
+            }
+        }
+    }
+
     /// Marks `tsn` (from `next_rtx`) as sent again.
     pub fn resent(&mut self, tsn: u32, now: Instant) {
         self.rtx.pop_front();
@@ -470,6 +516,7 @@ impl Tx {
                 }
             }
         }
+        out.newly_acked = newly_acked > 0;
         if self.flight_size == 0 {
             self.partial_bytes_acked = 0;
         }
