@@ -38,9 +38,14 @@
 //! duplicates), §6.3 (RTO, T3-rtx), §6.5-6.6 (streams, ordered and unordered delivery),
 //! §6.9 (fragmentation), §6.10 (bundling), §7.2 (slow start, congestion avoidance, fast
 //! retransmit and recovery, Max.Burst), §8.4 (out of the blue), §8.5 (verification tags),
-//! §9.1-9.2 (ABORT, SHUTDOWN), HEARTBEAT answered (§8.3), RFC 9653 zero checksum (off by
-//! default), RFC 6525 Outgoing SSN Reset Request sent and answered (other RE-CONFIG
-//! requests are denied).
+//! §9.1-9.2 (ABORT, SHUTDOWN), §8.1 and §8.3 (HEARTBEAT answered, and sent on an idle
+//! association every RTO + HB.interval with jitter; its nonce-checked ack gives an RTT
+//! sample; Association.Max.Retrans T3 expiries or unanswered HEARTBEATs close the
+//! association), RFC 9653 zero checksum (off by default), RFC 6525 Outgoing SSN Reset
+//! Request sent and answered (other RE-CONFIG requests are denied), RFC 8899 path MTU
+//! discovery (`max_mtu` above `mtu`; see the `pmtu` module: HEARTBEAT + PAD probes,
+//! RFC 4820, §6.2.1.2; search from the configured `mtu` up to `max_mtu`; black-hole
+//! fallback; new messages are cut to the PLPMTU of the moment).
 //!
 //! Beyond RFC 9260: a fast-retransmitted chunk whose retransmission is lost is fast
 //! retransmitted again once a TSN sent after the retransmission is acknowledged (the
@@ -49,12 +54,17 @@
 //!
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
-//! reporting unrecognized parameters, sending HEARTBEAT, path MTU discovery, the sender
+//! reporting unrecognized parameters, ICMP Packet Too Big (RFC 8899 §4.6; a sans-IO
+//! engine sees none), the sender
 //! side of FORWARD TSN (RFC 3758 §3.5: abandoning messages), I-DATA (RFC 8260), ECN. None
 //! of those are advertised. The receiver side of FORWARD TSN (§3.6) is there and
 //! advertised (Forward-TSN-Supported and in Supported Extensions). A peer's stream
 //! reset deferred behind missing TSNs resets the SSN when the gap closes; a message after
-//! the reset that completes before that is not yet kept apart.
+//! the reset that completes before that is not yet kept apart. After a black hole (RFC
+//! 8899 §4.3) a chunk in flight that was cut for the larger PLPMTU cannot be cut again
+//! (its TSN is fixed, RFC 9260 §6.9): it goes alone at its size, and if the new path
+//! cannot carry it at all the association stalls on it (stacks over raw IP fall back on
+//! IP fragmentation here; DTLS over UDP with DF set has none).
 
 mod cookie;
 mod pmtu;
@@ -433,6 +443,8 @@ pub struct Engine {
     heartbeat: Heartbeat,
     /// RFC 9260 §8.1: consecutive T3-rtx expiries and unanswered HEARTBEATs.
     error_count: u32,
+    /// T3-rtx expiries since the cumulative ack last advanced.
+    t3_in_row: u32,
     pmtu: Plpmtud,
     reconfig: Reconfig,
     errors: Vec<u8>,
@@ -498,6 +510,7 @@ impl Engine {
             hb_acks: VecDeque::new(),
             heartbeat: Heartbeat::default(),
             error_count: 0,
+            t3_in_row: 0,
             reconfig: Reconfig::default(),
             errors: Vec::new(),
             control_out: VecDeque::new(),
@@ -990,10 +1003,12 @@ impl Engine {
                 if self.count_error() {
                     return;
                 }
-                // RFC 8899 §4.3: a second T3 in a row while packets are larger than the
-                // base (the first one's retransmission, a full packet, was lost too): a
-                // black hole; back to BASE_PLPMTU.
-                if self.error_count >= 2 && self.pmtu.plpmtu > self.pmtu.base() {
+                // RFC 8899 §4.3: a second T3 with the cumulative ack stuck while packets are
+                // larger than the base (the first one's retransmission, a full packet, was
+                // lost too, whatever smaller packets got through): taken for a black hole;
+                // back to BASE_PLPMTU, and a new search.
+                self.t3_in_row = self.t3_in_row.saturating_add(1);
+                if self.t3_in_row >= 2 && self.pmtu.plpmtu > self.pmtu.base() {
                     self.pmtu.black_hole(now);
                     self.set_plpmtu();
                 }
@@ -1436,6 +1451,9 @@ impl Engine {
     }
 
     fn after_ack(&mut self, now: Instant, cum_advanced: bool) {
+        if cum_advanced {
+            self.t3_in_row = 0;
+        }
         if !self.tx.outstanding() {
             // R2: everything acknowledged.
             self.t3 = None;
@@ -1790,7 +1808,9 @@ impl Engine {
     /// RFC 8899 §6.2.1.2: a probe packet, a HEARTBEAT and a PAD chunk (RFC 4820) filling
     /// the packet to the probed size, alone in its packet. Only when established.
     fn write_probe(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
-        if !self.pmtu.probe_due || self.state != EngineState::Established {
+        // After our COOKIE ACK, which the peer needs before it takes anything else.
+        if !self.pmtu.probe_due || self.state != EngineState::Established || self.cookie_ack_pending
+        {
             return false;
         }
         let size = self.pmtu.probe_size();

@@ -183,7 +183,7 @@ impl Plpmtud {
 
     /// The timer fired at `now`.
     pub fn on_timeout(&mut self, now: Instant) {
-        if !self.timer.is_some_and(|t| t <= now) {
+        if self.timer.is_none_or(|t| t > now) {
             return;
         }
         self.timer = None;
