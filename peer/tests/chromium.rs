@@ -32,7 +32,7 @@ struct WeftReport {
     keyframe_requests: usize,
     dtls_cipher: Option<String>,
     srtp_cipher: Option<String>,
-    /// The SCTP packet size at the end (weft's engine: the probed PLPMTU).
+    /// The largest SCTP packet size seen (weft's engine: the probed PLPMTU).
     sctp_packet_size: Option<u32>,
 }
 
@@ -147,10 +147,11 @@ impl Weft {
             }
             self.drain();
             // The association goes when the page closes: its packet size is read while it
-            // runs.
+            // runs, the largest kept (a later fall back to the base after losses on a
+            // loaded machine does not undo what a probe proved).
             for s in self.rtc.stats() {
                 if let weft_peer::Stats::Transport(t) = s {
-                    if t.sctp_packet_size.is_some() {
+                    if t.sctp_packet_size > self.report.sctp_packet_size {
                         self.report.sctp_packet_size = t.sctp_packet_size;
                     }
                 }
