@@ -2085,8 +2085,14 @@ fn parse_one(bytes: &[u8]) -> Result<Chunk<'_>, crate::wire::WireError> {
 /// server and back. Never a panic; output bounded.
 #[cfg(feature = "fuzzing")]
 pub fn fuzz_established(start: Instant, data: &[u8]) {
-    let mut a = Engine::new(EngineConfig::default(), start, 1);
-    let mut b = Engine::new(EngineConfig::default(), start, 2);
+    // Path MTU probes and heartbeats on, so forged HEARTBEAT ACKs meet pending ones.
+    let config = EngineConfig {
+        max_mtu: 1452,
+        heartbeat_interval: Some(Duration::from_millis(500)),
+        ..EngineConfig::default()
+    };
+    let mut a = Engine::new(config.clone(), start, 1);
+    let mut b = Engine::new(config, start, 2);
     let mut now = start;
     a.connect(now);
     for _ in 0..8 {
@@ -2123,7 +2129,7 @@ pub fn fuzz_established(start: Instant, data: &[u8]) {
         let mut n = 0;
         while let Some(out) = a.poll_transmit(now) {
             n += 1;
-            assert!(n < 10_000 && out.len() <= a.config.mtu);
+            assert!(n < 10_000 && out.len() <= a.config.max_mtu);
             b.handle_packet(now, &out);
         }
         while let Some(out) = b.poll_transmit(now) {
