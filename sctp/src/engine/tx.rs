@@ -558,3 +558,33 @@ impl Tx {
         !self.in_flight.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Data;
+
+    #[test]
+    fn refragment_cuts_queued_chunks_again_keeping_flags_and_bytes() {
+        let mut tx = Tx::new(1472, 1);
+        let msg: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        tx.push_message(3, 51, true, Bytes::from(msg.clone()), 1444);
+        tx.push_message(3, 51, false, Bytes::from_static(b"small"), 1444);
+        assert_eq!(tx.queue.len(), 5);
+        tx.refragment(1172);
+        // 5000 bytes in pieces of at most 1172: 1172, 272 (from 1444), ... as cut before.
+        let pieces: Vec<&OutChunk> = tx.queue.iter().filter(|c| c.data.len() > 5).collect();
+        assert!(pieces.iter().all(|c| c.data.len() <= 1172));
+        let joined: Vec<u8> = pieces.iter().flat_map(|c| c.data.iter().copied()).collect();
+        assert_eq!(joined, msg);
+        let flags: Vec<u8> = pieces.iter().map(|c| c.flags).collect();
+        assert_eq!(flags.first(), Some(&(Data::UNORDERED | Data::BEGINNING)));
+        assert_eq!(flags.last(), Some(&(Data::UNORDERED | Data::ENDING)));
+        assert!(flags[1..flags.len() - 1]
+            .iter()
+            .all(|&f| f == Data::UNORDERED));
+        let last = tx.queue.back().unwrap();
+        assert_eq!(&last.data[..], b"small");
+        assert_eq!(last.flags, Data::BEGINNING | Data::ENDING);
+    }
+}
