@@ -304,6 +304,11 @@ fn plpmtu_settles_at_the_largest_size_a_1280_byte_link_carries() {
         "only probes ever exceeded the link"
     );
     assert_eq!(p.a.stats().t3_timeouts, 0);
+    // RFC 8899 §5.1.1: after PMTU_RAISE_TIMER (600 s) a new search starts from the PLPMTU:
+    // 1472, 1360, 1304, 1276, 1264 and 1256 fail three times each; 1252 stays.
+    p.run_for(Duration::from_secs(600));
+    let s = p.a.stats();
+    assert_eq!((s.pmtu_probes_sent, s.plpmtu), (15 + 18, fits), "{s:?}");
 }
 
 #[test]
