@@ -46,6 +46,11 @@ pub struct RtcConfig {
     /// The SCTP engine under the data channels: weft's own (the default; issue 12) or
     /// sctp-proto.
     pub sctp_engine: weft_sctp::EngineKind,
+    /// With weft's SCTP engine: the largest IP packet data channel path MTU discovery
+    /// (RFC 8899) probes for, IP, UDP and DTLS headers included; 1500 (Ethernet) by
+    /// default. SCTP packets start at 1200 bytes and grow only as far as probes confirm
+    /// the path carries; 0 turns probing off.
+    pub max_ip_mtu: usize,
 }
 
 impl RtcConfig {
@@ -61,8 +66,18 @@ impl RtcConfig {
             mtu: 1200,
             rtcp_interval: Duration::from_secs(1),
             sctp_engine: weft_sctp::EngineKind::Weft,
+            max_ip_mtu: 1500,
         }
     }
+}
+
+/// The largest SCTP packet that fits an IP packet of `ip_mtu` bytes as one DTLS 1.2
+/// record in one UDP datagram: less the IP header (20 bytes for IPv4, 40 for IPv6), UDP
+/// (8) and the record overhead of the costliest suite offered, AES-GCM (RFC 6347 §4.1
+/// header 13, RFC 5288 §3 explicit nonce 8 and tag 16; ChaCha20-Poly1305 needs 29).
+pub(crate) fn sctp_max_mtu(ip_mtu: usize, ipv4: bool) -> u32 {
+    let ip = if ipv4 { 20 } else { 40 };
+    ip_mtu.saturating_sub(ip + 8 + 13 + 8 + 16).min(65_535) as u32
 }
 
 /// Input to [`Rtc::handle_input`].
@@ -1590,6 +1605,11 @@ impl Rtc {
             selected_candidate_pair_id: selected.as_ref().map(pair_id),
             local_certificate_id: local_cert,
             remote_certificate_id: remote_cert,
+            sctp_packet_size: self
+                .secure
+                .as_ref()
+                .and_then(|s| s.sctp.as_ref())
+                .map(|a| a.stats().plpmtu),
         }));
         for ch in &self.channels {
             let info = self.channel(ch.r);
@@ -2295,6 +2315,13 @@ impl Rtc {
         cfg.max_message_size = self.config.max_message_size;
         cfg.remote_max_message_size = self.remote_max_message_size;
         cfg.receive_buffer = cfg.receive_buffer.max(self.config.max_message_size);
+        // The SCTP packet travels in one DTLS record in one UDP datagram. Over IPv6 (or
+        // when unsure) the figure also fits IPv4; a relayed path's TURN framing is left to
+        // the probes, which find what the path really carries.
+        let ipv4 = self.ice.selected_pair().is_some_and(|p| {
+            p.remote.addr.is_ipv4() && p.local.kind != weft_ice::CandidateKind::Relayed
+        });
+        cfg.max_mtu = sctp_max_mtu(self.config.max_ip_mtu, ipv4);
         let mut a = Association::new(now, cfg);
         for ch in self
             .channels
@@ -2577,4 +2604,17 @@ fn ntp_from(origin: Instant, at: Instant) -> u64 {
     let secs = d.as_secs() + 1;
     let frac = (u64::from(d.subsec_nanos()) << 32) / 1_000_000_000;
     (secs << 32) | frac
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sctp_max_mtu;
+
+    #[test]
+    fn sctp_packet_cap_leaves_room_for_ip_udp_and_an_aes_gcm_dtls_record() {
+        // 1500 - 20 (IPv4) - 8 (UDP) - 37 (DTLS 1.2 AES-GCM record) and 1500 - 40 (IPv6) - 45.
+        assert_eq!(sctp_max_mtu(1500, true), 1435);
+        assert_eq!(sctp_max_mtu(1500, false), 1415);
+        assert_eq!(sctp_max_mtu(0, false), 0);
+    }
 }

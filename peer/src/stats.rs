@@ -91,6 +91,10 @@ pub struct TransportStats {
     pub local_certificate_id: String,
     /// `remoteCertificateId`.
     pub remote_certificate_id: Option<String>,
+    /// Not in W3C: the SCTP packet size the data channels use, once the association runs:
+    /// the path MTU discovery result (RFC 8899) with weft's SCTP engine, the fixed size
+    /// with sctp-proto. DTLS, UDP and IP headers come on top.
+    pub sctp_packet_size: Option<u32>,
 }
 
 /// `RTCIceCandidatePairStats`.

@@ -34,6 +34,8 @@ struct WeftReport {
     srtp_cipher: Option<String>,
     /// The SCTP association's counters, last seen while it lived.
     sctp: Option<weft_sctp::AssociationStats>,
+    /// The largest SCTP packet size seen (weft's engine: the probed PLPMTU).
+    sctp_packet_size: Option<u32>,
 }
 
 struct Weft {
@@ -149,6 +151,16 @@ impl Weft {
             if let Some(s) = self.rtc.sctp_stats() {
                 self.report.sctp = Some(s);
             }
+            // The association goes when the page closes: its packet size is read while it
+            // runs, the largest kept (a later fall back to the base after losses on a
+            // loaded machine does not undo what a probe proved).
+            for s in self.rtc.stats() {
+                if let weft_peer::Stats::Transport(t) = s {
+                    if t.sctp_packet_size > self.report.sctp_packet_size {
+                        self.report.sctp_packet_size = t.sctp_packet_size;
+                    }
+                }
+            }
         }
         for s in self.rtc.stats() {
             if let weft_peer::Stats::Transport(t) = s {
@@ -193,6 +205,19 @@ fn check(run: &BrowserRun, weft: &WeftReport) {
     );
 }
 
+/// Over weft's SCTP engine, path MTU discovery (RFC 8899) raised the packet size above the
+/// 1200-byte base: Chromium's SCTP acknowledged a HEARTBEAT + PAD probe over loopback. The
+/// cap for IPv4 is 1500 - 20 - 8 - 37 (DTLS AES-GCM) = 1435, probed as 1432.
+fn check_sctp_packet_size(sctp: EngineKind, weft: &WeftReport) {
+    if sctp == EngineKind::Weft {
+        let size = weft.sctp_packet_size.expect("an SCTP association");
+        assert!(size > 1200, "PLPMTU {size}");
+        assert!(size <= 1432, "PLPMTU {size}");
+    } else {
+        assert_eq!(weft.sctp_packet_size, Some(1200));
+    }
+}
+
 /// Chromium offers (data channel + camera + microphone); weft answers, adding its own
 /// tracks to the offered transceivers to echo the media back.
 fn chromium_offers(mdns: bool, sctp: EngineKind) {
@@ -226,6 +251,7 @@ fn chromium_offers(mdns: bool, sctp: EngineKind) {
     let run = browser.join().unwrap();
     check(&run, &weft.report);
     check_engine(&weft, sctp);
+    check_sctp_packet_size(sctp, &weft.report);
 }
 
 /// Over weft's SCTP engine: the engine's view of the association with Chromium's dcsctp:
@@ -273,6 +299,7 @@ fn weft_offers(mdns: bool, sctp: EngineKind) {
     let run = browser.join().unwrap();
     check(&run, &weft.report);
     check_engine(&weft, sctp);
+    check_sctp_packet_size(sctp, &weft.report);
 }
 
 #[test]

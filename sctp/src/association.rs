@@ -78,8 +78,20 @@ pub struct Config {
     /// Receive buffer (the advertised receiver window), bytes. At least one
     /// `max_message_size`, since messages are delivered whole.
     pub receive_buffer: u32,
-    /// Largest SCTP packet, bytes; DTLS and UDP/IP overhead come on top.
+    /// Largest SCTP packet, bytes; DTLS and UDP/IP overhead come on top. With weft's
+    /// engine this is where path MTU discovery starts (BASE_PLPMTU, RFC 8899 §5.1.2).
     pub mtu: u32,
+    /// weft's engine only: the largest SCTP packet path MTU discovery (RFC 8899, probes
+    /// of HEARTBEAT and PAD) may raise the packet size to. At or below `mtu` (the default,
+    /// 1200) packets stay `mtu`; sctp-proto always keeps `mtu`.
+    pub max_mtu: u32,
+    /// weft's engine only: HB.interval (RFC 9260 §8.3) of the HEARTBEATs an idle
+    /// association sends; `None` sends none. Default 30 s.
+    pub heartbeat_interval: Option<Duration>,
+    /// weft's engine only: the seed of its randomness (verification tags, initial TSN,
+    /// cookie key, heartbeat jitter). `None` (the default) draws one from the operating
+    /// system; a simulation sets one so that a run replays bit for bit.
+    pub rng_seed: Option<u64>,
     /// Retransmission timeout before the first RTT sample (RFC 9260 §6.3.1 C1).
     pub rto_initial: Duration,
     /// Floor of the retransmission timeout. RFC 9260 §16 suggests 1 s for the open
@@ -105,6 +117,9 @@ impl Config {
             remote_max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
             receive_buffer: 8 * 1024 * 1024,
             mtu: 1200,
+            max_mtu: 1200,
+            heartbeat_interval: Some(Duration::from_secs(30)),
+            rng_seed: None,
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(400),
             rto_max: Duration::from_secs(10),
@@ -229,6 +244,9 @@ pub struct AssociationStats {
     pub inits_dropped: u64,
     /// weft's engine's own counters and congestion state (`EngineKind::Weft` only).
     pub engine: Option<crate::engine::EngineStats>,
+    /// The SCTP packet size in use: the PLPMTU path MTU discovery confirmed (weft's
+    /// engine), or the fixed `mtu` (sctp-proto).
+    pub plpmtu: u32,
 }
 
 /// Why the association ended.
@@ -840,6 +858,7 @@ impl Association {
             stats.sacks_received = s.sacks_received;
             stats.t3_timeouts = s.t3_timeouts;
             stats.fast_retransmits = s.fast_retransmits;
+            stats.plpmtu = s.plpmtu as u32;
             stats.engine = Some(s);
         }
         if let Some((_, a)) = &self.inner {
@@ -848,6 +867,7 @@ impl Association {
             stats.sacks_received = s.get_num_sacks();
             stats.t3_timeouts = s.get_num_t3timeouts();
             stats.fast_retransmits = s.get_num_fast_retrans();
+            stats.plpmtu = self.config.mtu;
         }
         stats
     }
@@ -1403,6 +1423,8 @@ fn weft_backend(config: &Config, now: Instant) -> WeftBackend {
         local_port: config.local_port,
         remote_port: config.remote_port,
         mtu: config.mtu as usize,
+        max_mtu: config.max_mtu as usize,
+        heartbeat_interval: config.heartbeat_interval,
         receive_window: config.receive_buffer.max(config.max_message_size),
         max_message_size: config.send_limit() as usize,
         max_receive_message_size: config.max_message_size as usize,
@@ -1420,7 +1442,7 @@ fn weft_backend(config: &Config, now: Instant) -> WeftBackend {
         zero_checksum: true,
         ..EngineConfig::default()
     };
-    let mut engine = Engine::new(ec, now, random_seed());
+    let mut engine = Engine::new(ec, now, config.rng_seed.unwrap_or_else(random_seed));
     if config.role == Role::Client {
         engine.connect(now);
     }
@@ -1553,7 +1575,9 @@ impl Association {
                         weft::CloseReason::SetupFailed => {
                             CloseReason::HandshakeFailed("setup failed".into())
                         }
-                        weft::CloseReason::ShutdownTimeout => CloseReason::TimedOut,
+                        weft::CloseReason::ShutdownTimeout | weft::CloseReason::Unreachable => {
+                            CloseReason::TimedOut
+                        }
                         // Like sctp-proto: the association failed on the peer's packets.
                         weft::CloseReason::ReceiveOverrun => CloseReason::Aborted,
                     }

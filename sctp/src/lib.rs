@@ -21,7 +21,8 @@
 //!
 //! [`engine`] is weft's own association engine built on [`wire`], also under
 //! construction, under [`Association`] with [`EngineKind::Weft`]: setup with a state cookie, reliable
-//! ordered and unordered DATA, SACK, congestion control, shutdown and abort, tested
+//! ordered and unordered DATA, SACK, congestion control, shutdown and abort, HEARTBEAT
+//! (RFC 9260 §8.3) and path MTU discovery (RFC 8899, up to [`Config::max_mtu`]), tested
 //! against sctp-proto.
 //!
 //! The deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are accepted on receive:

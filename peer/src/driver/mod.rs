@@ -129,6 +129,13 @@ pub(crate) fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, RtcError> {
     let _ = s.set_recv_buffer_size(RECV_BUFFER);
     s.set_nonblocking(true).map_err(err)?;
     s.bind(&addr.into()).map_err(err)?;
+    // quinn-udp 0.6 sets IP_MTU_DISCOVER = IP_PMTUDISC_PROBE (and for IPv6 sockets
+    // IPV6_MTU_DISCOVER = IPV6_PMTUDISC_PROBE and IPV6_DONTFRAG) on Linux when it makes its
+    // state for a socket: datagrams go with DF set and are never fragmented by this host,
+    // as path MTU probes must be (RFC 8899 §3 item 2); one larger than the interface MTU
+    // fails with EMSGSIZE, which the driver drops like any lost datagram. Made here once so
+    // that shared sockets, which get no batch state, have the options too.
+    let _ = quinn_udp::UdpSocketState::new(quinn_udp::UdpSockRef::from(&s));
     UdpSocket::from_std(s.into()).map_err(err)
 }
 

@@ -284,7 +284,8 @@ impl Core {
                 break;
             };
             let Some(state) = self.batch.get(at) else {
-                // UDP is lossy anyway: a failed send is a lost datagram.
+                // UDP is lossy anyway: a failed send is a lost datagram (EMSGSIZE for an SCTP
+                // path MTU probe larger than the interface too: the probe counts as lost).
                 let _ = sock.send_to(&t.bytes, t.dst).await;
                 i += 1;
                 continue;
@@ -336,6 +337,8 @@ impl Core {
                     r => break r,
                 }
             };
+            // A lone datagram's error is a lost datagram: EMSGSIZE included, which an SCTP
+            // path MTU probe over the interface MTU gets (the probe then counts as lost).
             if let (Err(e), true) = (&sent, end - i > 1) {
                 // The kernel refused the batch: one by one, and no more batches when it
                 // says GSO cannot be done here (quinn-udp's own rule).

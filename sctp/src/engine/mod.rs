@@ -38,15 +38,21 @@
 //! duplicates), §6.3 (RTO, T3-rtx), §6.5-6.6 (streams, ordered and unordered delivery),
 //! §6.9 (fragmentation), §6.10 (bundling), §7.2 (slow start, congestion avoidance, fast
 //! retransmit and recovery, Max.Burst), §8.4 (out of the blue), §8.5 (verification tags),
-//! §9.1-9.2 (ABORT, SHUTDOWN), HEARTBEAT answered (§8.3), RFC 9653 zero checksum (off by
-//! default), RFC 6525 Outgoing SSN Reset Request sent and answered (other RE-CONFIG
-//! requests are denied). Partial reliability (RFC 3758, advertised as Forward-TSN-Supported
-//! and in Supported Extensions): FORWARD TSN received (§3.6) and sent (§3.5): messages sent
-//! with [`Engine::send_with`] under a [`SendPolicy`] (limited retransmissions, RFC 7496
-//! §3.2; timed reliability, RFC 3758 §4.1) are abandoned whole, queued chunks dropped
-//! without a TSN, and the Advanced.Peer.Ack.Point carried to the peer in FORWARD TSN (sent
-//! again after a SACK still behind it once an RTT has passed, and at T3). Reliable
-//! messages pay a flag test for it: limits live in a side list of limited messages only.
+//! §9.1-9.2 (ABORT, SHUTDOWN), §8.1 and §8.3 (HEARTBEAT answered, and sent on an idle
+//! association every RTO + HB.interval with jitter; its nonce-checked ack gives an RTT
+//! sample; Association.Max.Retrans T3 expiries or unanswered HEARTBEATs close the
+//! association), RFC 9653 zero checksum (off by default), RFC 6525 Outgoing SSN Reset
+//! Request sent and answered (other RE-CONFIG requests are denied), RFC 8899 path MTU
+//! discovery (`max_mtu` above `mtu`; see the `pmtu` module: HEARTBEAT + PAD probes,
+//! RFC 4820, §6.2.1.2; search from the configured `mtu` up to `max_mtu`; black-hole
+//! fallback; new messages are cut to the PLPMTU of the moment). Partial reliability (RFC
+//! 3758, advertised as Forward-TSN-Supported and in Supported Extensions): FORWARD TSN
+//! received (§3.6) and sent (§3.5): messages sent with [`Engine::send_with`] under a
+//! [`SendPolicy`] (limited retransmissions, RFC 7496 §3.2; timed reliability, RFC 3758
+//! §4.1) are abandoned whole, queued chunks dropped without a TSN, and the
+//! Advanced.Peer.Ack.Point carried to the peer in FORWARD TSN (sent again after a SACK
+//! still behind it once an RTT has passed, and at T3). Reliable messages pay a flag test
+//! for it: limits live in a side list of limited messages only.
 //!
 //! Beyond RFC 9260: a fast-retransmitted chunk whose retransmission is lost is fast
 //! retransmitted again once a TSN sent after the retransmission is acknowledged (the
@@ -56,12 +62,18 @@
 //!
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
-//! reporting unrecognized parameters, sending HEARTBEAT, path MTU discovery, I-DATA and
-//! I-FORWARD-TSN (RFC 8260), ECN. None of those are advertised. A peer's stream
+//! reporting unrecognized parameters, ICMP Packet Too Big (RFC 8899 §4.6; a sans-IO
+//! engine sees none), I-DATA and I-FORWARD-TSN (RFC 8260), ECN. None of those are
+//! advertised. A peer's stream
 //! reset deferred behind missing TSNs resets the SSN when the gap closes; a message after
-//! the reset that completes before that is not yet kept apart.
+//! the reset that completes before that is not yet kept apart. After a black hole (RFC
+//! 8899 §4.3) a chunk in flight that was cut for the larger PLPMTU cannot be cut again
+//! (its TSN is fixed, RFC 9260 §6.9): it goes alone at its size, and if the new path
+//! cannot carry it at all the association stalls on it (stacks over raw IP fall back on
+//! IP fragmentation here; DTLS over UDP with DF set has none).
 
 mod cookie;
+mod pmtu;
 mod rx;
 mod tx;
 
@@ -76,6 +88,7 @@ use crate::wire::{
     Init, Packet, PacketWriter, Param, ParseOptions, RawChunk, ZERO_CHECKSUM_EDMID_DTLS,
 };
 use cookie::{CookieData, CookieKey};
+use pmtu::Plpmtud;
 use rx::{DataOutcome, Rx};
 use tx::{Limit, Tx, DATA_HEADER};
 
@@ -110,8 +123,21 @@ pub struct EngineConfig {
     pub local_port: u16,
     /// The peer's SCTP port.
     pub remote_port: u16,
-    /// Largest SCTP packet sent (1200 for WebRTC over DTLS).
+    /// Largest SCTP packet sent before path MTU discovery confirms more: BASE_PLPMTU of
+    /// RFC 8899 §5.1.2 (1200 for WebRTC over DTLS, which every path carries).
     pub mtu: usize,
+    /// MAX_PLPMTU (RFC 8899 §5.1.2): the largest SCTP packet path MTU discovery probes
+    /// for. At or below `mtu` (the default, 1200), nothing is probed and every packet is
+    /// `mtu`.
+    pub max_mtu: usize,
+    /// HB.interval (RFC 9260 §8.3): an idle established association sends a HEARTBEAT
+    /// every RTO plus this, with jitter; `None` sends none (WebRTC can leave liveness to
+    /// ICE consent, RFC 7675). Default 30 s.
+    pub heartbeat_interval: Option<Duration>,
+    /// Association.Max.Retrans (RFC 9260 §8.1): consecutive T3-rtx expiries and
+    /// unanswered HEARTBEATs after which the peer is unreachable and the association
+    /// closes ([`CloseReason::Unreachable`]); `None` never gives up. Default 10.
+    pub max_retrans: Option<u32>,
     /// Receive buffer: the a_rwnd advertised with nothing held. The default, 8 MiB, fills
     /// a 50 ms path at 1 Gbit/s.
     pub receive_window: u32,
@@ -150,6 +176,9 @@ impl Default for EngineConfig {
             local_port: 5000,
             remote_port: 5000,
             mtu: 1200,
+            max_mtu: 1200,
+            heartbeat_interval: Some(Duration::from_secs(30)),
+            max_retrans: Some(10),
             receive_window: 8 * 1024 * 1024,
             send_buffer: 16 * 1024 * 1024,
             max_message_size: 256 * 1024,
@@ -210,6 +239,9 @@ pub enum CloseReason {
     /// The peer sent a message larger than `max_receive_message_size`, or one message
     /// outgrew the receive window; we sent ABORT (Out of Resource).
     ReceiveOverrun,
+    /// Association.Max.Retrans consecutive T3-rtx expiries or unanswered HEARTBEATs
+    /// (RFC 9260 §8.1): the peer is unreachable.
+    Unreachable,
 }
 
 /// What the engine reports.
@@ -336,6 +368,17 @@ pub struct EngineStats {
     pub rto: Duration,
     /// Packets go out with a zero checksum: both sides declared it (RFC 9653 §5).
     pub zero_checksum: bool,
+    /// The packet size in use: the PLPMTU confirmed by path MTU discovery (RFC 8899), or
+    /// the configured `mtu` while nothing larger is confirmed.
+    pub plpmtu: usize,
+    /// HEARTBEATs sent on an idle association (probes not counted).
+    pub heartbeats_sent: u64,
+    /// HEARTBEAT ACKs that answered a HEARTBEAT or probe of ours.
+    pub heartbeat_acks_received: u64,
+    /// Path MTU probe packets sent (RFC 8899 §4.1).
+    pub pmtu_probes_sent: u64,
+    /// Black holes detected (RFC 8899 §4.3): the PLPMTU fell back to the base.
+    pub pmtu_black_holes: u64,
 }
 
 /// A small seeded generator (SplitMix64) for tags, TSNs and the cookie key.
@@ -428,6 +471,12 @@ pub struct Engine {
     shutdown_pending: bool,
     shutdown_ack_pending: bool,
     hb_acks: VecDeque<Vec<u8>>,
+    heartbeat: Heartbeat,
+    /// RFC 9260 §8.1: consecutive T3-rtx expiries and unanswered HEARTBEATs.
+    error_count: u32,
+    /// T3-rtx expiries since the cumulative ack last advanced.
+    t3_in_row: u32,
+    pmtu: Plpmtud,
     reconfig: Reconfig,
     errors: Vec<u8>,
     control_out: VecDeque<Vec<u8>>,
@@ -448,6 +497,7 @@ impl Engine {
         let my_tag = rng.tag();
         let my_initial_tsn = rng.next_u32();
         let mtu = config.mtu.clamp(HEADER + DATA_HEADER + 4, 65_535);
+        let max_mtu = config.max_mtu.clamp(mtu, 65_535);
         let rto = Rto {
             srtt: None,
             rttvar: Duration::ZERO,
@@ -462,7 +512,12 @@ impl Engine {
             zero_checksum_rx: config.zero_checksum,
             zero_checksum_tx: false,
             tx: Tx::new(mtu, my_initial_tsn),
-            config: EngineConfig { mtu, ..config },
+            pmtu: Plpmtud::new(mtu, max_mtu),
+            config: EngineConfig {
+                mtu,
+                max_mtu,
+                ..config
+            },
             state: EngineState::Listen,
             epoch: now,
             rng,
@@ -484,6 +539,9 @@ impl Engine {
             shutdown_pending: false,
             shutdown_ack_pending: false,
             hb_acks: VecDeque::new(),
+            heartbeat: Heartbeat::default(),
+            error_count: 0,
+            t3_in_row: 0,
             reconfig: Reconfig::default(),
             errors: Vec::new(),
             control_out: VecDeque::new(),
@@ -538,6 +596,9 @@ impl Engine {
             rto: self.rto.rto,
             zero_checksum: self.zero_checksum_tx,
             messages_abandoned: self.tx.messages_abandoned,
+            plpmtu: self.pmtu.plpmtu,
+            pmtu_probes_sent: self.pmtu.probes_sent,
+            pmtu_black_holes: self.pmtu.black_holes,
             ..self.stats.clone()
         }
     }
@@ -561,7 +622,8 @@ impl Engine {
         self.t1_count = 0;
     }
 
-    /// Queues a message on `stream`, cut to the MTU, sent reliably.
+    /// Queues a message on `stream`, cut to the PLPMTU of the moment (what is already
+    /// queued keeps its cut when the PLPMTU grows).
     pub fn send(
         &mut self,
         stream: u16,
@@ -618,7 +680,7 @@ impl Engine {
         if self.buffered_amount().saturating_add(data.len()) > self.config.send_buffer {
             return Err(SendError::BufferFull);
         }
-        let max_payload = (self.config.mtu - HEADER - DATA_HEADER) & !3;
+        let max_payload = (self.pmtu.plpmtu - HEADER - DATA_HEADER) & !3;
         self.tx.push_message(
             stream,
             ppid,
@@ -836,7 +898,7 @@ impl Engine {
             }
             Chunk::CookieAck => {
                 if self.state == EngineState::CookieEchoed {
-                    self.establish();
+                    self.establish(now);
                 }
                 true
             }
@@ -897,6 +959,10 @@ impl Engine {
                         self.stats.fast_retransmits += u64::from(out.fast_retransmits);
                         self.tx
                             .after_sack(now, self.rto.srtt.unwrap_or(self.rto.rto));
+                        if out.newly_acked {
+                            // RFC 9260 §8.3: an acknowledged TSN clears the error counter.
+                            self.error_count = 0;
+                        }
                         self.after_ack(now, out.cum_moved);
                         true
                     }
@@ -931,7 +997,11 @@ impl Engine {
                 }
                 false
             }
-            Chunk::HeartbeatAck(_) | Chunk::Error(_) | Chunk::Pad(_) => true,
+            Chunk::HeartbeatAck(params) => {
+                self.on_heartbeat_ack(now, params);
+                true
+            }
+            Chunk::Error(_) | Chunk::Pad(_) => true,
             Chunk::Ecne { .. } | Chunk::Cwr { .. } => true,
             Chunk::ReConfig(params) => {
                 self.on_reconfig(now, params);
@@ -1003,6 +1073,18 @@ impl Engine {
                 self.tx.on_t3(now);
                 self.rto.back_off();
                 self.t3 = Some(now + self.rto.rto);
+                if self.count_error() {
+                    return;
+                }
+                // RFC 8899 §4.3: a second T3 with the cumulative ack stuck while packets are
+                // larger than the base (the first one's retransmission, a full packet, was
+                // lost too, whatever smaller packets got through): taken for a black hole;
+                // back to BASE_PLPMTU, and a new search.
+                self.t3_in_row = self.t3_in_row.saturating_add(1);
+                if self.t3_in_row >= 2 && self.pmtu.plpmtu > self.pmtu.base() {
+                    self.pmtu.black_hole(now);
+                    self.set_plpmtu();
+                }
             } else {
                 self.t3 = None;
             }
@@ -1021,6 +1103,12 @@ impl Engine {
                 EngineState::ShutdownAckSent => self.shutdown_ack_pending = true,
                 _ => self.t2 = None,
             }
+        }
+        if self.heartbeat.timer.is_some_and(|t| t <= now) && self.on_heartbeat_timer(now) {
+            return;
+        }
+        if self.pmtu.timer.is_some_and(|t| t <= now) {
+            self.pmtu.on_timeout(now);
         }
         if self.reconfig.timer.is_some_and(|t| t <= now) {
             // RFC 6525 §5.1.1: the request is retransmitted on its own timer.
@@ -1053,6 +1141,8 @@ impl Engine {
             delayed,
             self.reconfig.timer,
             self.tx.expiry_due,
+            self.heartbeat.timer,
+            self.pmtu.timer,
         ]
         .into_iter()
         .flatten()
@@ -1072,7 +1162,7 @@ impl Engine {
     /// The next packet to send, if any.
     #[must_use]
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
-        let mut buf = Vec::with_capacity(self.config.mtu);
+        let mut buf = Vec::with_capacity(self.pmtu.plpmtu);
         self.poll_transmit_into(now, &mut buf).then_some(buf)
     }
 
@@ -1088,7 +1178,7 @@ impl Engine {
             // The caller drained the output. RFC 9260 §6.1 D (Max.Burst): the next output
             // burst may refill what gets acknowledged meanwhile plus Max.Burst packets.
             self.tx.burst_limit =
-                Some(self.tx.flight_size + self.config.max_burst as usize * self.config.mtu);
+                Some(self.tx.flight_size + self.config.max_burst as usize * self.pmtu.plpmtu);
         }
         wrote
     }
@@ -1139,8 +1229,11 @@ impl Engine {
             }
             _ => {}
         }
+        if self.write_probe(now, buf) {
+            return true;
+        }
         let header = self.header(self.peer_tag);
-        let mtu = self.config.mtu;
+        let mtu = self.pmtu.plpmtu;
         let mut w = PacketWriter::new(buf, &header);
         let mut any = false;
         if self.state == EngineState::CookieEchoed {
@@ -1168,6 +1261,7 @@ impl Engine {
             })
             .is_ok();
         }
+        self.write_heartbeat(now, w.buf(), &mut any);
         if !self.errors.is_empty() && w.len() + self.errors.len() <= mtu {
             let errors = std::mem::take(&mut self.errors);
             w.buf().extend_from_slice(&errors);
@@ -1208,7 +1302,13 @@ impl Engine {
             let fast = std::mem::take(&mut self.tx.fast_rtx_now);
             while fast || self.tx.flight_size < self.tx.window() {
                 let room = mtu.saturating_sub(w.len());
-                let Some(tsn) = self.tx.next_rtx(room, now) else {
+                // A chunk cut for a PLPMTU since lost to a black hole cannot be cut again
+                // (RFC 9260 §6.9: its TSN is fixed); it goes alone, at its size.
+                let Some(tsn) = self.tx.next_rtx(room, now).or_else(|| {
+                    (!data_sent)
+                        .then(|| self.tx.next_rtx_oversized(mtu - HEADER, now))
+                        .flatten()
+                }) else {
                     break;
                 };
                 self.tx.emit_data(tsn, w.buf());
@@ -1408,7 +1508,10 @@ impl Engine {
             return;
         }
         let age = now.saturating_duration_since(self.epoch).as_millis() as u64;
-        if age.saturating_sub(c.created_ms) > self.config.cookie_life.as_millis() as u64 {
+        // RFC 9260 §5.2.4 rule 3: a stale cookie is discarded unless its tags are those of
+        // the association we have (case D: our COOKIE ACK was lost; answer it again).
+        let ours = self.is_established() && c.my_tag == self.my_tag && c.peer_tag == self.peer_tag;
+        if !ours && age.saturating_sub(c.created_ms) > self.config.cookie_life.as_millis() as u64 {
             // Stale (§5.1.5 step 3); the ERROR is not sent yet.
             self.stats.packets_dropped += 1;
             return;
@@ -1429,7 +1532,7 @@ impl Engine {
                     c.peer_forward_tsn,
                 );
                 self.cookie_ack_pending = true;
-                self.establish();
+                self.establish(now);
             }
             EngineState::CookieWait | EngineState::CookieEchoed => {
                 // RFC 9260 §5.2.4 cases B and D: our tag matches (§5.2.1 answered with
@@ -1449,7 +1552,7 @@ impl Engine {
                     );
                 }
                 self.cookie_ack_pending = true;
-                self.establish();
+                self.establish(now);
             }
             _ => {
                 // §5.2.4 case D (and B): already up; COOKIE ACK again. Case A (restart)
@@ -1461,7 +1564,7 @@ impl Engine {
         }
     }
 
-    fn establish(&mut self) {
+    fn establish(&mut self, now: Instant) {
         self.reconfig.my_next_seq = self.my_initial_tsn;
         self.t1 = None;
         self.cookie_echo_pending = false;
@@ -1470,9 +1573,14 @@ impl Engine {
         self.rto.rto = self.config.rto_initial.clamp(self.rto.min, self.rto.max);
         self.state = EngineState::Established;
         self.events.push_back(EngineEvent::Established);
+        self.arm_heartbeat(now);
+        self.pmtu.start(now);
     }
 
     fn after_ack(&mut self, now: Instant, cum_advanced: bool) {
+        if cum_advanced {
+            self.t3_in_row = 0;
+        }
         if !self.tx.outstanding() {
             // R2: everything acknowledged.
             self.t3 = None;
@@ -1538,6 +1646,8 @@ impl Engine {
             return;
         }
         self.state = EngineState::Closed;
+        self.heartbeat = Heartbeat::default();
+        self.pmtu.stop();
         self.t1 = None;
         self.t2 = None;
         self.t3 = None;
@@ -1719,6 +1829,171 @@ impl Engine {
         self.reconfig.timer = Some(now + self.rto.rto);
     }
 
+    /// RFC 9260 §8.1: one more consecutive failure to reach the peer; true when that
+    /// exceeded Association.Max.Retrans and closed the association.
+    fn count_error(&mut self) -> bool {
+        self.error_count = self.error_count.saturating_add(1);
+        if self
+            .config
+            .max_retrans
+            .is_some_and(|m| self.error_count > m)
+        {
+            // §8.1: the peer is unreachable; nothing more is sent to it.
+            self.close(CloseReason::Unreachable);
+            return true;
+        }
+        false
+    }
+
+    /// The PLPMTU changed: the send side counts in it from now on (RFC 8899 §3 item 7: the
+    /// congestion window in bytes stays as it is). On a fall back, what is queued without
+    /// a TSN is cut again to fit.
+    fn set_plpmtu(&mut self) {
+        let mtu = self.pmtu.plpmtu;
+        if mtu < self.tx.mtu {
+            self.tx.refragment((mtu - HEADER - DATA_HEADER) & !3);
+        }
+        self.tx.mtu = mtu;
+    }
+
+    /// RFC 9260 §8.3: the next HEARTBEAT is due one RTO plus HB.interval from now, with a
+    /// jitter of ±50 % of the RTO.
+    fn arm_heartbeat(&mut self, now: Instant) {
+        let Some(interval) = self.config.heartbeat_interval else {
+            self.heartbeat.timer = None;
+            return;
+        };
+        let rto = self.rto.rto;
+        let span = rto.as_micros().min(u128::from(u64::MAX)) as u64;
+        let jitter = Duration::from_micros(self.rng.next_u64() % span.saturating_add(1));
+        self.heartbeat.timer = Some(now + interval + rto / 2 + jitter);
+        self.heartbeat.data_mark = self.stats.data_chunks_sent + self.stats.retransmits;
+        self.heartbeat.outstanding = None;
+    }
+
+    /// The heartbeat timer fired; true when the association closed.
+    fn on_heartbeat_timer(&mut self, now: Instant) -> bool {
+        if self.state != EngineState::Established {
+            self.heartbeat.timer = None;
+            return false;
+        }
+        if self.heartbeat.outstanding.take().is_some() {
+            // RFC 9260 §8.3: no HEARTBEAT ACK within an RTO: the error counter grows and
+            // the RTO backs off.
+            self.rto.back_off();
+            if self.count_error() {
+                return true;
+            }
+            self.arm_heartbeat(now);
+            return false;
+        }
+        // Only an idle association sends one (§8.3): if data went out in the period, its
+        // SACKs already proved the path. Checked here, not per packet.
+        let mark = self.stats.data_chunks_sent + self.stats.retransmits;
+        if self.tx.outstanding() || mark != self.heartbeat.data_mark {
+            self.arm_heartbeat(now);
+            return false;
+        }
+        self.heartbeat.outstanding = Some((self.rng.next_u64(), now));
+        self.heartbeat.due = true;
+        self.heartbeat.timer = Some(now + self.rto.rto);
+        false
+    }
+
+    /// The Heartbeat Info we send (RFC 9260 §3.3.5, sender-specific): a nonce, the send
+    /// time in milliseconds since the engine started, and the probed size (0 for a plain
+    /// HEARTBEAT). Only the nonce is trusted on the way back.
+    fn heartbeat_info(&self, nonce: u64, now: Instant, size: usize) -> [u8; HB_INFO_LEN] {
+        let mut info = [0u8; HB_INFO_LEN];
+        let ms = now.saturating_duration_since(self.epoch).as_millis() as u64;
+        info[..8].copy_from_slice(&nonce.to_be_bytes());
+        info[8..16].copy_from_slice(&ms.to_be_bytes());
+        info[16..].copy_from_slice(&(size as u32).to_be_bytes());
+        info
+    }
+
+    /// Appends the HEARTBEAT that is due, if any.
+    fn write_heartbeat(&mut self, now: Instant, out: &mut Vec<u8>, any: &mut bool) {
+        if !self.heartbeat.due || out.len() + 8 + HB_INFO_LEN > self.pmtu.plpmtu {
+            return;
+        }
+        self.heartbeat.due = false;
+        let Some((nonce, _)) = self.heartbeat.outstanding else {
+            return;
+        };
+        let info = self.heartbeat_info(nonce, now, 0);
+        let ok = write_chunk(out, ct::HEARTBEAT, 0, |o| {
+            Param::HeartbeatInfo(&info).emit(o)
+        })
+        .is_ok();
+        if ok {
+            self.stats.heartbeats_sent += 1;
+            *any = true;
+        }
+    }
+
+    /// RFC 8899 §6.2.1.2: a probe packet, a HEARTBEAT and a PAD chunk (RFC 4820) filling
+    /// the packet to the probed size, alone in its packet. Only when established.
+    fn write_probe(&mut self, now: Instant, buf: &mut Vec<u8>) -> bool {
+        // After our COOKIE ACK, which the peer needs before it takes anything else.
+        if !self.pmtu.probe_due || self.state != EngineState::Established || self.cookie_ack_pending
+        {
+            return false;
+        }
+        let size = self.pmtu.probe_size();
+        let nonce = self.rng.next_u64();
+        let info = self.heartbeat_info(nonce, now, size);
+        let header = self.header(self.peer_tag);
+        let mut w = PacketWriter::new(buf, &header);
+        let hb = write_chunk(w.buf(), ct::HEARTBEAT, 0, |o| {
+            Param::HeartbeatInfo(&info).emit(o)
+        });
+        // The PAD chunk's header and padding bytes make up the rest.
+        let pad = size.saturating_sub(w.len() + 4);
+        let ok = hb.is_ok()
+            && write_chunk(w.buf(), ct::PAD, 0, |o| {
+                o.resize(o.len() + pad, 0);
+                Ok(0)
+            })
+            .is_ok();
+        w.finish(self.checksum());
+        if !ok || buf.len() != size {
+            buf.clear();
+            self.pmtu.probe_due = false;
+            return false;
+        }
+        self.pmtu.on_probe_sent(now, nonce, size, self.rto.rto);
+        true
+    }
+
+    /// RFC 9260 §8.3: a HEARTBEAT ACK. Only one answering our outstanding HEARTBEAT or
+    /// probe counts (by its nonce); any other is ignored.
+    fn on_heartbeat_ack(&mut self, now: Instant, params: crate::wire::Params<'_>) {
+        let Some(nonce) = params.iter().find_map(|p| match p {
+            Param::HeartbeatInfo(info) if info.len() == HB_INFO_LEN => info
+                .get(..8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_be_bytes),
+            _ => None,
+        }) else {
+            return;
+        };
+        let ours = self.heartbeat.outstanding.filter(|(n, _)| *n == nonce);
+        let sent_at = if let Some((_, at)) = ours {
+            self.arm_heartbeat(now);
+            at
+        } else if let Some(p) = self.pmtu.on_ack(now, nonce) {
+            self.set_plpmtu();
+            p.sent_at
+        } else {
+            return;
+        };
+        self.stats.heartbeat_acks_received += 1;
+        // §8.3: the ack clears the error counter and gives an RTT sample (§6.3.1).
+        self.error_count = 0;
+        self.rto.sample(now.saturating_duration_since(sent_at));
+    }
+
     fn protocol_violation(&mut self, info: &[u8]) {
         self.queue_abort(self.peer_tag, false, cause_code::PROTOCOL_VIOLATION, info);
         self.close(CloseReason::ProtocolViolation(
@@ -1812,6 +2087,23 @@ impl Engine {
             chunk.get(..len).unwrap_or(&[]),
         );
     }
+}
+
+/// Bytes of our Heartbeat Info: nonce, time, probed size.
+const HB_INFO_LEN: usize = 20;
+
+/// The HEARTBEAT we send on an idle association (RFC 9260 §8.3).
+#[derive(Default)]
+struct Heartbeat {
+    /// When the next HEARTBEAT is due, or (with one outstanding) when its ack is.
+    timer: Option<Instant>,
+    /// The outstanding HEARTBEAT: nonce and send time.
+    outstanding: Option<(u64, Instant)>,
+    /// A HEARTBEAT is to be written into the next packet.
+    due: bool,
+    /// DATA chunks sent (first or again) when the timer was armed: data sent since then
+    /// means the association was not idle.
+    data_mark: u64,
 }
 
 /// RFC 6525 §4.4 results.
@@ -1930,8 +2222,14 @@ fn parse_one(bytes: &[u8]) -> Result<Chunk<'_>, crate::wire::WireError> {
 /// server and back. Never a panic; output bounded.
 #[cfg(feature = "fuzzing")]
 pub fn fuzz_established(start: Instant, data: &[u8]) {
-    let mut a = Engine::new(EngineConfig::default(), start, 1);
-    let mut b = Engine::new(EngineConfig::default(), start, 2);
+    // Path MTU probes and heartbeats on, so forged HEARTBEAT ACKs meet pending ones.
+    let config = EngineConfig {
+        max_mtu: 1452,
+        heartbeat_interval: Some(Duration::from_millis(500)),
+        ..EngineConfig::default()
+    };
+    let mut a = Engine::new(config.clone(), start, 1);
+    let mut b = Engine::new(config, start, 2);
     let mut now = start;
     a.connect(now);
     for _ in 0..8 {
@@ -1972,7 +2270,7 @@ pub fn fuzz_established(start: Instant, data: &[u8]) {
         let mut n = 0;
         while let Some(out) = a.poll_transmit(now) {
             n += 1;
-            assert!(n < 10_000 && out.len() <= a.config.mtu);
+            assert!(n < 10_000 && out.len() <= a.config.max_mtu);
             b.handle_packet(now, &out);
         }
         while let Some(out) = b.poll_transmit(now) {

@@ -90,6 +90,8 @@ pub(super) struct SackOutcome {
     pub cum_advanced: bool,
     /// The cumulative ack moved at all (over abandoned chunks too).
     pub cum_moved: bool,
+    /// Some TSN was newly acknowledged, cumulatively or in a gap block.
+    pub newly_acked: bool,
     pub fast_retransmits: u32,
     pub rtt: Option<Duration>,
 }
@@ -398,6 +400,52 @@ impl Tx {
         None
     }
 
+    /// The next marked TSN if its chunk is larger than `limit`: cut for a PLPMTU that a
+    /// black hole took away, it can only go alone (RFC 8899 §4.3).
+    pub fn next_rtx_oversized(&mut self, limit: usize, now: Instant) -> Option<u32> {
+        self.next_rtx(usize::MAX, now)
+            .filter(|&tsn| self.get(tsn).is_some_and(|s| s.chunk.size() > limit))
+    }
+
+    /// Cuts again the queued chunks (no TSN yet, so still free to cut, RFC 9260 §6.9)
+    /// whose payload exceeds `max_payload`, after the PLPMTU fell.
+    pub fn refragment(&mut self, max_payload: usize) {
+        let max_payload = max_payload.max(1);
+        if self.queue.iter().all(|c| c.data.len() <= max_payload) {
+            return;
+        }
+        let old = std::mem::take(&mut self.queue);
+        for c in old {
+            let len = c.data.len();
+            if len <= max_payload {
+                self.queue.push_back(c);
+                continue;
+            }
+            let keep = c.flags & crate::wire::Data::UNORDERED;
+            let mut at = 0;
+            while at < len {
+                let end = (at + max_payload).min(len);
+                let mut flags = keep;
+                if at == 0 {
+                    flags |= c.flags & crate::wire::Data::BEGINNING;
+                }
+                if end == len {
+                    flags |= c.flags & crate::wire::Data::ENDING;
+                }
+                self.queue.push_back(OutChunk {
+                    stream: c.stream,
+                    ssn: c.ssn,
+                    ppid: c.ppid,
+                    flags,
+                    limited: c.limited,
+                    msg: c.msg,
+                    data: c.data.slice(at..end),
+                });
+                at = end;
+            }
+        }
+    }
+
     /// Marks `tsn` (from `next_rtx`) as sent again.
     pub fn resent(&mut self, tsn: u32, now: Instant) {
         self.rtx.pop_front();
@@ -585,6 +633,7 @@ impl Tx {
                 }
             }
         }
+        out.newly_acked = newly_acked > 0;
         if self.flight_size == 0 {
             self.partial_bytes_acked = 0;
         }
@@ -917,5 +966,35 @@ impl Tx {
     /// Anything sent and not acknowledged by the cumulative point (T3 runs).
     pub fn outstanding(&self) -> bool {
         !self.in_flight.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Data;
+
+    #[test]
+    fn refragment_cuts_queued_chunks_again_keeping_flags_and_bytes() {
+        let mut tx = Tx::new(1472, 1);
+        let msg: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        tx.push_message(3, 51, true, Bytes::from(msg.clone()), 1444, None);
+        tx.push_message(3, 51, false, Bytes::from_static(b"small"), 1444, None);
+        assert_eq!(tx.queue.len(), 5);
+        tx.refragment(1172);
+        // 5000 bytes in pieces of at most 1172: 1172, 272 (from 1444), ... as cut before.
+        let pieces: Vec<&OutChunk> = tx.queue.iter().filter(|c| c.data.len() > 5).collect();
+        assert!(pieces.iter().all(|c| c.data.len() <= 1172));
+        let joined: Vec<u8> = pieces.iter().flat_map(|c| c.data.iter().copied()).collect();
+        assert_eq!(joined, msg);
+        let flags: Vec<u8> = pieces.iter().map(|c| c.flags).collect();
+        assert_eq!(flags.first(), Some(&(Data::UNORDERED | Data::BEGINNING)));
+        assert_eq!(flags.last(), Some(&(Data::UNORDERED | Data::ENDING)));
+        assert!(flags[1..flags.len() - 1]
+            .iter()
+            .all(|&f| f == Data::UNORDERED));
+        let last = tx.queue.back().unwrap();
+        assert_eq!(&last.data[..], b"small");
+        assert_eq!(last.flags, Data::BEGINNING | Data::ENDING);
     }
 }

@@ -20,10 +20,12 @@ pub struct Sim {
     pub events_b: Vec<Event>,
 }
 
-/// Every test's configuration: weft's defaults for `role` over the `engine` chosen.
+/// Every test's configuration: weft's defaults for `role` over the `engine` chosen, with
+/// a fixed seed for weft's engine so that a run replays bit for bit.
 pub fn config(engine: EngineKind, role: Role) -> Config {
     Config {
         engine,
+        rng_seed: Some(if role == Role::Client { 1 } else { 2 }),
         ..Config::new(role)
     }
 }
