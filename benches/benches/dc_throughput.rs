@@ -9,7 +9,7 @@
 //! Stacks, in the same run, with the same message size and the same total:
 //! - `weft`: weft-peer's tokio `PeerConnection` (SCTP on sctp-proto 0.10.8, through
 //!   weft-sctp);
-//! - `weft_engine`: the same, over weft's own SCTP engine (`RtcConfig::sctp_engine`);
+//! - `weft_engine`: the same, over weft's own SCTP engine (the default since issue 12);
 //! - `webrtc_rs`: webrtc-rs's `webrtc` 0.21 `PeerConnection` (its own SCTP, `rtc-sctp`),
 //!   default codecs and interceptors, as a user builds it;
 //! - `str0m`: str0m 0.24's sans-IO `Rtc` (SCTP on sctp-proto 0.10.8, pure-Rust crypto
@@ -106,7 +106,7 @@ mod weft {
         payload: Bytes,
     }
 
-    /// weft over sctp-proto (weft-sctp's default engine).
+    /// weft over sctp-proto (the baseline engine).
     pub async fn setup() -> WeftPair {
         setup_with(weft_sctp::EngineKind::SctpProto).await
     }

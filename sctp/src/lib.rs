@@ -10,23 +10,22 @@
 //!   messages of every PPID up to the negotiated maximum (RFC 8841), close by stream reset
 //!   (RFC 6525), buffered amount with a low-threshold event, statistics.
 //!
-//! The SCTP engine underneath is chosen by [`Config::engine`]: `sctp-proto` (the default,
-//! an implementation detail: nothing of it appears in this crate's API) or weft's own
-//! [`engine`] (issue 12), partial reliability included (FORWARD TSN sent and received,
-//! RFC 3758 §3.5-3.6).
+//! The SCTP engine underneath is chosen by [`Config::engine`]: weft's own [`engine`]
+//! (issue 12; the default) or `sctp-proto` 0.10 (the baseline and differential oracle, an
+//! implementation detail: nothing of it appears in this crate's API).
 //!
-//! [`wire`] is the SCTP wire format of that engine, which is under construction: packets,
-//! chunks, parameters and error causes, parsed zero-copy and written into a caller's
-//! buffer. The association does not use it yet.
+//! [`wire`] is the SCTP wire format of weft's engine: packets, chunks, parameters and
+//! error causes, parsed zero-copy and written into a caller's buffer.
 //!
-//! [`engine`] is weft's own association engine built on [`wire`], also under
-//! construction, under [`Association`] with [`EngineKind::Weft`]: setup with a state cookie, reliable
-//! ordered and unordered DATA, SACK, congestion control, shutdown and abort, HEARTBEAT
-//! (RFC 9260 §8.3) and path MTU discovery (RFC 8899, up to [`Config::max_mtu`]), tested
-//! against sctp-proto.
+//! [`engine`] is weft's own association engine built on [`wire`]: setup with a state
+//! cookie, reliable ordered and unordered DATA, SACK, congestion control, partial
+//! reliability (FORWARD TSN sent and received, RFC 3758 §3.5-3.6), stream reset (RFC
+//! 6525), zero checksum over DTLS (RFC 9653), shutdown and abort, HEARTBEAT (RFC 9260
+//! §8.3) and path MTU discovery (RFC 8899, up to [`Config::max_mtu`]), tested against
+//! sctp-proto.
 //!
 //! The deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are accepted on receive:
-//! weft maps them before sctp-proto sees the packet and joins the pieces (one ambiguity:
+//! weft maps them before the engine sees the packet and joins the pieces (one ambiguity:
 //! a piece that is exactly the byte 0 reads as an empty message). weft never sends them.
 
 #![forbid(unsafe_code)]

@@ -1,7 +1,7 @@
-//! weft's own SCTP association engine (issue 12), **under construction**: under
+//! weft's own SCTP association engine (issue 12): under
 //! [`Association`](crate::Association) when [`Config::engine`](crate::Config::engine) is
-//! [`EngineKind::Weft`](crate::EngineKind::Weft) (sctp-proto stays the default). It is
-//! also tested on its own, against sctp-proto and against itself.
+//! [`EngineKind::Weft`](crate::EngineKind::Weft), the default. It is also tested on its
+//! own, against sctp-proto and against itself.
 //!
 //! A sans-IO association (RFC 9260) built on [`wire`](crate::wire): packets and time in,
 //! packets and events out. Written for speed: the in-flight queue is a ring indexed by TSN
