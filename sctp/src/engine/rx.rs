@@ -42,6 +42,40 @@ struct InStream {
     ready: VecDeque<Option<Ready>>,
 }
 
+impl InStream {
+    /// Hands up the whole messages waiting at the head of the stream, in SSN order
+    /// (RFC 9260 §6.6).
+    fn deliver_in_order(&mut self, stream: u16, ready_count: &mut usize, mut up: Up<'_>) {
+        while let Some(Some(_)) = self.ready.front() {
+            if let Some(Some(r)) = self.ready.pop_front() {
+                *ready_count = ready_count.saturating_sub(1);
+                self.next_ssn = self.next_ssn.wrapping_add(1);
+                up.message(stream, r);
+            }
+        }
+    }
+}
+
+/// Where a whole ordered message goes up: out of what is held, into the events.
+struct Up<'a> {
+    held: &'a mut usize,
+    event_bytes: &'a mut usize,
+    events: &'a mut VecDeque<EngineEvent>,
+}
+
+impl Up<'_> {
+    fn message(&mut self, stream: u16, r: Ready) {
+        *self.held = self.held.saturating_sub(r.data.len());
+        *self.event_bytes = self.event_bytes.saturating_add(r.data.len());
+        self.events.push_back(EngineEvent::Message {
+            stream,
+            ppid: r.ppid,
+            unordered: false,
+            data: r.data,
+        });
+    }
+}
+
 /// What became of one DATA chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum DataOutcome {
@@ -327,20 +361,12 @@ impl Rx {
             *r = Some(Ready { ppid, data });
         }
         // RFC 9260 §6.6: deliver in SSN order.
-        while let Some(Some(_)) = st.ready.front() {
-            if let Some(Some(r)) = st.ready.pop_front() {
-                self.ready_count = self.ready_count.saturating_sub(1);
-                st.next_ssn = st.next_ssn.wrapping_add(1);
-                self.held = self.held.saturating_sub(r.data.len());
-                *event_bytes = event_bytes.saturating_add(r.data.len());
-                events.push_back(EngineEvent::Message {
-                    stream,
-                    ppid: r.ppid,
-                    unordered: false,
-                    data: r.data,
-                });
-            }
-        }
+        let up = Up {
+            held: &mut self.held,
+            event_bytes,
+            events,
+        };
+        st.deliver_in_order(stream, &mut self.ready_count, up);
     }
 
     /// Drops empty slots at or below the cumulative point.
@@ -418,32 +444,22 @@ impl Rx {
                 if let Some(r) = st.ready.pop_front() {
                     self.ready_count = self.ready_count.saturating_sub(1);
                     if let Some(r) = r {
-                        self.held = self.held.saturating_sub(r.data.len());
-                        *event_bytes = event_bytes.saturating_add(r.data.len());
-                        events.push_back(EngineEvent::Message {
-                            stream: e.stream_id,
-                            ppid: r.ppid,
-                            unordered: false,
-                            data: r.data,
-                        });
+                        Up {
+                            held: &mut self.held,
+                            event_bytes: &mut *event_bytes,
+                            events: &mut *events,
+                        }
+                        .message(e.stream_id, r);
                     }
                 }
             }
             st.next_ssn = skip_to;
-            while let Some(Some(_)) = st.ready.front() {
-                if let Some(Some(r)) = st.ready.pop_front() {
-                    self.ready_count = self.ready_count.saturating_sub(1);
-                    st.next_ssn = st.next_ssn.wrapping_add(1);
-                    self.held = self.held.saturating_sub(r.data.len());
-                    *event_bytes = event_bytes.saturating_add(r.data.len());
-                    events.push_back(EngineEvent::Message {
-                        stream: e.stream_id,
-                        ppid: r.ppid,
-                        unordered: false,
-                        data: r.data,
-                    });
-                }
-            }
+            let up = Up {
+                held: &mut self.held,
+                event_bytes: &mut *event_bytes,
+                events: &mut *events,
+            };
+            st.deliver_in_order(e.stream_id, &mut self.ready_count, up);
         }
     }
 
