@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 
 use browser::{run_browser_args, spawn_browser, BrowserRun, Signal};
 use weft_peer::{
-    Event, Input, MediaCounters, MediaKind, Output, Rtc, RtcConfig, SessionDescription,
-    TransceiverId,
+    ChannelRef, Event, Input, MediaCounters, MediaKind, MessageKind, Output, Rtc, RtcConfig,
+    SessionDescription, TransceiverId,
 };
 use weft_sctp::EngineKind;
 
@@ -36,6 +36,10 @@ struct WeftReport {
     sctp: Option<weft_sctp::AssociationStats>,
     /// The largest SCTP packet size seen (weft's engine: the probed PLPMTU).
     sctp_packet_size: Option<u32>,
+    /// Channels open, in the order they opened.
+    opened: Vec<ChannelRef>,
+    /// Messages received, in arrival order.
+    received: Vec<(ChannelRef, Vec<u8>)>,
 }
 
 struct Weft {
@@ -44,6 +48,8 @@ struct Weft {
     local: SocketAddr,
     video: Option<TransceiverId>,
     audio: Option<TransceiverId>,
+    /// Messages are echoed back (the default).
+    echo: bool,
     report: WeftReport,
 }
 
@@ -70,6 +76,7 @@ impl Weft {
             local,
             video: None,
             audio: None,
+            echo: true,
             report: WeftReport::default(),
         }
     }
@@ -88,12 +95,16 @@ impl Weft {
 
     fn on_event(&mut self, e: Event) {
         match e {
+            Event::ChannelOpen(channel) => self.report.opened.push(channel),
             Event::ChannelMessage {
                 channel,
                 kind,
                 data,
-            } if self.rtc.send(channel, kind, &data).is_ok() => {
-                self.report.echoed += 1;
+            } => {
+                self.report.received.push((channel, data.to_vec()));
+                if self.echo && self.rtc.send(channel, kind, &data).is_ok() {
+                    self.report.echoed += 1;
+                }
             }
             Event::Frame { transceiver, frame } => {
                 // Echo the frame on the same transceiver (it is sendrecv).
@@ -122,9 +133,20 @@ impl Weft {
 
     /// Runs the core over the socket until the browser run ends.
     fn run(&mut self, browser: &JoinHandle<BrowserRun>, limit: Duration) {
+        self.run_with(browser, limit, |_| {});
+    }
+
+    /// As [`run`](Self::run), calling `step` after each turn of the loop.
+    fn run_with(
+        &mut self,
+        browser: &JoinHandle<BrowserRun>,
+        limit: Duration,
+        mut step: impl FnMut(&mut Weft),
+    ) {
         let end = Instant::now() + limit;
         let mut buf = vec![0u8; 2048];
         while !browser.is_finished() && Instant::now() < end {
+            step(self);
             let now = Instant::now();
             let wait = self
                 .rtc
@@ -332,6 +354,164 @@ fn chromium_offers_weft_answers_over_the_weft_sctp_engine() {
 #[test]
 fn weft_offers_chromium_answers_over_the_weft_sctp_engine() {
     weft_offers(false, EngineKind::Weft);
+}
+
+/// Chromium with its message interleaving on (field trial
+/// WebRTC-DataChannelMessageInterleaving) declares I-DATA and I-FORWARD-TSN (RFC 8260);
+/// weft's engine does too, so the association runs on I-DATA. Chromium offers a
+/// data-channel-only session and sends 1000 messages; weft echoes each; nothing of
+/// Chromium's is dropped.
+#[test]
+fn chromium_and_weft_talk_idata_when_chromium_interleaves() {
+    let Some((run, weft)) = chromium_offers_data_only(&["--interleaving"]) else {
+        return;
+    };
+    assert_eq!(run.json["echoed"], 1000, "{}", run.json);
+    assert_eq!(weft.report.echoed, 1000);
+    let e = weft.report.sctp.clone().unwrap().engine.unwrap();
+    eprintln!("weft engine with Chromium (I-DATA): {e:?}");
+    assert!(e.interleaving, "{e:?}");
+    assert_eq!(e.packets_dropped, 0, "{e:?}");
+    assert!(
+        e.data_chunks_received >= 1000 && e.data_chunks_sent >= 1000,
+        "{e:?}"
+    );
+}
+
+/// Chromium offers with no media and `extra` flags for peer.mjs; weft answers over its own
+/// SCTP engine and echoes. `None` when the browser is missing outside CI.
+fn chromium_offers_data_only(extra: &[&str]) -> Option<(BrowserRun, Weft)> {
+    let signal = Signal::start();
+    let url = signal.url();
+    if browser::browser_missing().is_some() && std::env::var("CI").as_deref() != Ok("true") {
+        eprintln!("skipping: no browser (run scripts/setup)");
+        return None;
+    }
+    let mut args: Vec<String> = [
+        "--role",
+        "offer",
+        "--mdns",
+        "off",
+        "--media",
+        "off",
+        "--messages",
+        "1000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let browser = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        run_browser_args(&url, &args, 60).expect("browser present (checked above)")
+    });
+    let mut weft = Weft::with_sctp(EngineKind::Weft);
+    let offer = signal
+        .wait_offer(Duration::from_secs(60))
+        .expect("the browser's offer");
+    weft.rtc
+        .set_remote_description(SessionDescription::offer(offer))
+        .unwrap();
+    let answer = weft.rtc.create_answer().unwrap();
+    weft.rtc.set_local_description(answer).unwrap();
+    weft.drain();
+    signal.reply_answer(&weft.rtc.local_description().unwrap().sdp);
+    weft.run(&browser, Duration::from_secs(90));
+    let run = browser.join().unwrap();
+    eprintln!("browser: {}", run.json);
+    assert!(run.ok, "browser run failed: {}\n{}", run.json, run.stderr);
+    Some((run, weft))
+}
+
+/// Interleaving seen from outside (RFC 8260 §3): weft opens two channels and sends a
+/// 200 KB message on the first, then a 5-byte one on the second; Chromium echoes both and
+/// reports the order they reached it in. With I-DATA on both sides the small message
+/// passes the large one; without it (Chromium's default, DATA) a message's fragments take
+/// consecutive TSNs, and the large one, sent first, arrives first. The echoes come back
+/// whole. (Their order says nothing of weft: Chromium's own scheduler sends the smaller
+/// first either way.)
+fn small_message_passes_a_large_one(interleaving: bool) {
+    let signal = Signal::start();
+    let url = signal.url();
+    if browser::browser_missing().is_some() && std::env::var("CI").as_deref() != Ok("true") {
+        eprintln!("skipping: no browser (run scripts/setup)");
+        return;
+    }
+    let browser = std::thread::spawn(move || {
+        let mut args = vec![
+            "--role",
+            "answer",
+            "--mdns",
+            "off",
+            "--media",
+            "off",
+            "--echo",
+            "--messages",
+            "2",
+        ];
+        if interleaving {
+            args.push("--interleaving");
+        }
+        run_browser_args(&url, &args, 60).expect("browser present (checked above)")
+    });
+    let mut weft = Weft::with_sctp(EngineKind::Weft);
+    weft.echo = false;
+    let big = weft
+        .rtc
+        .create_data_channel("big", Default::default())
+        .unwrap();
+    let small = weft
+        .rtc
+        .create_data_channel("small", Default::default())
+        .unwrap();
+    let offer = weft.rtc.create_offer(Default::default()).unwrap();
+    weft.rtc.set_local_description(offer).unwrap();
+    weft.drain();
+    signal.provide_offer(&weft.rtc.local_description().unwrap().sdp);
+    let answer = signal
+        .wait_answer(Duration::from_secs(60))
+        .expect("the browser's answer");
+    weft.rtc
+        .set_remote_description(SessionDescription::answer(answer))
+        .unwrap();
+    weft.drain();
+    let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let mut sent = false;
+    weft.run_with(&browser, Duration::from_secs(90), |w| {
+        if !sent && w.report.opened.contains(&big) && w.report.opened.contains(&small) {
+            w.rtc.send(big, MessageKind::Binary, &large).unwrap();
+            w.rtc.send(small, MessageKind::Binary, b"small").unwrap();
+            w.drain();
+            sent = true;
+        }
+    });
+    let run = browser.join().unwrap();
+    eprintln!("browser: {}", run.json);
+    assert!(run.ok, "browser run failed: {}\n{}", run.json, run.stderr);
+    let e = weft.report.sctp.clone().unwrap().engine.unwrap();
+    eprintln!("weft engine: {e:?}");
+    assert_eq!(e.interleaving, interleaving, "{e:?}");
+    assert_eq!(e.packets_dropped, 0, "{e:?}");
+    let arrivals = &run.json["arrivals"];
+    let want = if interleaving {
+        serde_json::json!([["small", 5], ["big", 200_000]])
+    } else {
+        serde_json::json!([["big", 200_000], ["small", 5]])
+    };
+    assert_eq!(*arrivals, want, "what reached Chromium, in order");
+    let mut got = weft.report.received.clone();
+    got.sort_by_key(|m| m.1.len());
+    assert_eq!(got, [(small, b"small".to_vec()), (big, large)]);
+}
+
+#[test]
+fn with_idata_a_small_message_passes_a_large_one_through_chromium() {
+    small_message_passes_a_large_one(true);
+}
+
+#[test]
+fn with_data_a_small_message_waits_for_a_large_one_through_chromium() {
+    small_message_passes_a_large_one(false);
 }
 
 /// Without the media permission Chromium hides its host addresses behind `<uuid>.local`

@@ -88,6 +88,11 @@ pub struct Config {
     /// weft's engine only: HB.interval (RFC 9260 §8.3) of the HEARTBEATs an idle
     /// association sends; `None` sends none. Default 30 s.
     pub heartbeat_interval: Option<Duration>,
+    /// weft's engine only: declare I-DATA (RFC 8260). With a peer that declares it too
+    /// (another weft, or Chromium's dcsctp with message interleaving enabled), every
+    /// message travels in I-DATA and the channels take turns per chunk, so a large message
+    /// on one channel no longer holds back the others. Default on.
+    pub interleaving: bool,
     /// weft's engine only: the seed of its randomness (verification tags, initial TSN,
     /// cookie key, heartbeat jitter). `None` (the default) draws one from the operating
     /// system; a simulation sets one so that a run replays bit for bit.
@@ -119,6 +124,7 @@ impl Config {
             mtu: 1200,
             max_mtu: 1200,
             heartbeat_interval: Some(Duration::from_secs(30)),
+            interleaving: true,
             rng_seed: None,
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(400),
@@ -1440,6 +1446,7 @@ fn weft_backend(config: &Config, now: Instant) -> WeftBackend {
         // CRC32c would; a peer that declares the same (dcsctp does) is sent zero
         // checksums, and the CRC32c is computed only for peers that do not.
         zero_checksum: true,
+        interleaving: config.interleaving,
         ..EngineConfig::default()
     };
     let mut engine = Engine::new(ec, now, config.rng_seed.unwrap_or_else(random_seed));

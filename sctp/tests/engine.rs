@@ -730,9 +730,17 @@ fn recorded_packets() -> Vec<Vec<u8>> {
     all
 }
 
+/// Two engines up, talking DATA (neither declares I-DATA).
 fn established_pair(start: Instant) -> (Engine, Engine) {
-    let mut a = Engine::new(EngineConfig::default(), start, 7);
-    let mut b = Engine::new(EngineConfig::default(), start, 8);
+    established_pair_with(start, false)
+}
+
+/// Two engines up; with `interleaving` both declare I-DATA (RFC 8260), so they use it.
+fn established_pair_with(start: Instant, interleaving: bool) -> (Engine, Engine) {
+    let mut config = EngineConfig::default();
+    config.interleaving = interleaving;
+    let mut a = Engine::new(config.clone(), start, 7);
+    let mut b = Engine::new(config, start, 8);
     a.connect(start);
     for _ in 0..4 {
         while let Some(p) = a.poll_transmit(start) {
@@ -1045,12 +1053,19 @@ fn messages_queued_before_setup_are_sent() {
 // ---- partial reliability: the sender half (RFC 3758 §3.5) ----
 
 /// What one packet carries: its DATA chunks as (TSN, stream, SSN, unordered, payload
-/// length) and its FORWARD TSN chunks as (New Cumulative TSN, [(stream, SSN)]).
+/// length), its FORWARD TSN chunks as (New Cumulative TSN, [(stream, SSN)]), its I-DATA
+/// chunks as (TSN, stream, MID, FSN, unordered, payload length) and its I-FORWARD-TSN
+/// chunks as (New Cumulative TSN, [(stream, unordered, MID)]).
 #[derive(Default, Debug)]
 struct Seen {
     data: Vec<(u32, u16, u16, bool, usize)>,
     fwd: Vec<(u32, Vec<(u16, u16)>)>,
+    idata: Vec<(u32, u16, u32, u32, bool, usize)>,
+    ifwd: Vec<(u32, Vec<IfwdEntry>)>,
 }
+
+/// An I-FORWARD-TSN entry: (stream, unordered, MID).
+type IfwdEntry = (u16, bool, u32);
 
 fn seen(packet: &[u8]) -> Seen {
     use weft_sctp::wire::{Chunk, Packet};
@@ -1068,6 +1083,21 @@ fn seen(packet: &[u8]) -> Seen {
             Chunk::ForwardTsn(f) => s.fwd.push((
                 f.new_cum_tsn,
                 f.streams.iter().map(|e| (e.stream_id, e.ssn)).collect(),
+            )),
+            Chunk::IData(d) => s.idata.push((
+                d.tsn,
+                d.stream_id,
+                d.mid,
+                d.fsn(),
+                d.unordered(),
+                d.payload.len(),
+            )),
+            Chunk::IForwardTsn(f) => s.ifwd.push((
+                f.new_cum_tsn,
+                f.entries
+                    .iter()
+                    .map(|e| (e.stream_id, e.unordered, e.mid))
+                    .collect(),
             )),
             _ => {}
         }
@@ -1372,4 +1402,159 @@ fn a_lost_forward_tsn_is_sent_again_after_a_sack_behind_the_point() {
         .collect();
     assert_eq!(got, [(2, 2), (2, 2), (1, 1000)]);
     assert_eq!(a.buffered_amount(), 0);
+}
+
+// ---- I-DATA and I-FORWARD-TSN (RFC 8260) ----
+
+/// RFC 8260 §2.2.1, §3: two engines that both declare I-DATA use it for every message,
+/// and the streams take turns per chunk: a small message sent after a 20 KB one, on
+/// another stream, is delivered first, where DATA makes it wait for the whole large
+/// message. The large one's fragments carry one MID and FSNs 0, 1, 2, ...
+#[test]
+fn idata_lets_a_small_message_pass_a_large_one_on_another_stream() {
+    for interleaving in [true, false] {
+        #[allow(clippy::disallowed_methods)]
+        let start = Instant::now();
+        let (mut a, mut b) = established_pair_with(start, interleaving);
+        assert_eq!(a.stats().interleaving, interleaving);
+        assert_eq!(b.stats().interleaving, interleaving);
+        delivered(&mut b);
+        let mut now = start;
+        let large: Vec<u8> = (0..20_000u32).map(|i| i as u8).collect();
+        a.send(1, PPID_BINARY, false, &large).unwrap();
+        a.send(2, PPID_BINARY, false, b"small").unwrap();
+        let mut sent = Vec::new();
+        let mut got = Vec::new();
+        for _ in 0..50 {
+            sent.extend(hop(&mut now, &mut a, &mut b, |_| false));
+            hop(&mut now, &mut b, &mut a, |_| false);
+            got.extend(delivered(&mut b));
+            if got.len() == 2 {
+                break;
+            }
+        }
+        assert_eq!(got.len(), 2);
+        let order: Vec<u16> = got.iter().map(|m| m.0).collect();
+        assert_eq!(got.iter().find(|m| m.0 == 1).unwrap().1, large);
+        if interleaving {
+            assert_eq!(order, [2, 1]);
+            assert!(sent.iter().all(|s| s.data.is_empty()));
+            let frags: Vec<(u32, u32)> = sent
+                .iter()
+                .flat_map(|s| s.idata.iter())
+                .filter(|d| d.1 == 1)
+                .map(|d| (d.2, d.3))
+                .collect();
+            let n = frags.len() as u32;
+            assert!(n >= 17, "{frags:?}");
+            assert_eq!(frags, (0..n).map(|f| (0, f)).collect::<Vec<_>>());
+            // The small message went in the first burst, right after the first fragment.
+            let tsns: Vec<(u32, u16)> = sent
+                .iter()
+                .flat_map(|s| s.idata.iter())
+                .map(|d| (d.0, d.1))
+                .collect();
+            assert_eq!(tsns[1].1, 2, "{tsns:?}");
+        } else {
+            assert_eq!(order, [1, 2]);
+            assert!(sent.iter().all(|s| s.idata.is_empty()));
+        }
+    }
+}
+
+/// RFC 8260 §2.3 with RFC 3758 §3.5: abandoned messages go by I-FORWARD-TSN, which names
+/// each stream with its U flag and the highest MID skipped, ordered and unordered alike;
+/// the receiver drops what it held of them and the ordered stream goes on after the MID.
+#[test]
+fn idata_abandoned_messages_go_by_iforward_tsn_with_their_mids() {
+    use weft_sctp::engine::SendPolicy;
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let (mut a, mut b) = established_pair_with(start, true);
+    delivered(&mut b);
+    let mut now = start;
+    let once = SendPolicy::MaxRetransmits(0);
+    a.send(1, PPID_BINARY, false, b"first").unwrap();
+    // Two fragments each: the first of each arrives, the second is lost.
+    a.send_with(now, 1, PPID_BINARY, false, &[7; 2000], once)
+        .unwrap();
+    a.send_with(now, 2, PPID_BINARY, true, &[8; 2000], once)
+        .unwrap();
+    let mut ifwd = Vec::new();
+    let mut lost = BTreeSet::new();
+    for _ in 0..200 {
+        for s in hop(&mut now, &mut a, &mut b, |s| {
+            s.idata.iter().any(|d| d.5 > 100 && d.3 == 1)
+        }) {
+            for d in &s.idata {
+                if d.5 > 100 && d.3 == 1 {
+                    lost.insert(d.0);
+                }
+            }
+            ifwd.extend(s.ifwd);
+        }
+        hop(&mut now, &mut b, &mut a, |_| false);
+        now += Duration::from_millis(50);
+        fire(now, &mut a);
+        fire(now, &mut b);
+        if a.buffered_amount() == 0 && a.poll_timeout().is_none() {
+            break;
+        }
+    }
+    assert_eq!(lost.len(), 2);
+    assert!(!ifwd.is_empty());
+    let (new_cum, entries) = ifwd.last().unwrap();
+    assert_eq!(*new_cum, *lost.last().unwrap());
+    let entries: BTreeSet<_> = entries.iter().copied().collect();
+    assert!(entries.contains(&(1, false, 1)), "{ifwd:?}");
+    assert!(entries.contains(&(2, true, 0)), "{ifwd:?}");
+    assert_eq!(a.stats().messages_abandoned, 2);
+    assert_eq!(a.buffered_amount(), 0);
+    assert_eq!(delivered(&mut b), [(1, b"first".to_vec())]);
+    // Stream 1 goes on at MID 2: the peer skipped MID 1.
+    a.send(1, PPID_BINARY, false, b"after").unwrap();
+    let sent = hop(&mut now, &mut a, &mut b, |_| false);
+    assert_eq!(sent[0].idata[0].2, 2);
+    assert_eq!(delivered(&mut b), [(1, b"after".to_vec())]);
+    assert_eq!(b.stats().packets_dropped, 0);
+}
+
+/// RFC 8260 §2.2.1: once I-DATA is negotiated, a DATA chunk from the peer ends the
+/// association with a Protocol Violation ABORT.
+#[test]
+fn data_after_idata_was_negotiated_is_a_protocol_violation() {
+    use weft_sctp::engine::CloseReason;
+    use weft_sctp::wire::{Checksum, Data, Packet, PacketWriter};
+    #[allow(clippy::disallowed_methods)]
+    let start = Instant::now();
+    let (mut a, mut b) = established_pair_with(start, true);
+    delivered(&mut b);
+    a.send(1, PPID_BINARY, false, b"x").unwrap();
+    let p = a.poll_transmit(start).unwrap();
+    let header = *Packet::parse_without_checksum(&p).unwrap().header();
+    let mut forged = Vec::new();
+    let mut w = PacketWriter::new(&mut forged, &header);
+    Data {
+        flags: Data::BEGINNING | Data::ENDING,
+        tsn: 12345,
+        stream_id: 1,
+        ssn: 0,
+        ppid: PPID_BINARY,
+        payload: b"x",
+    }
+    .emit(w.buf())
+    .unwrap();
+    w.finish(Checksum::Crc32c);
+    b.handle_packet(start, &forged);
+    assert!(b.is_closed());
+    let closed = std::iter::from_fn(|| b.poll_event())
+        .find_map(|e| match e {
+            EngineEvent::Closed(r) => Some(r),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        closed,
+        CloseReason::ProtocolViolation(weft_sctp::wire::cause_code::PROTOCOL_VIOLATION)
+    );
 }

@@ -48,4 +48,4 @@ fn client_drops_the_servers_init_and_connects(kind: EngineKind) {
     assert!(events.contains(&Event::Connected), "{events:?}");
 }
 
-both_engines!(client_drops_the_servers_init_and_connects,);
+engine_modes!(client_drops_the_servers_init_and_connects,);

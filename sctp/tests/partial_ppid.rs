@@ -35,6 +35,8 @@ fn rewrite(packet: &mut [u8], data: &[u8], ppid: u32) -> bool {
 }
 
 fn pieces_under_partial_ppids_arrive_as_one_message(kind: EngineKind) {
+    // The peers that sent these PPIDs predate I-DATA: DATA chunks only.
+    common::DATA_ONLY.with(|d| d.set(true));
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut a = Association::new(now, config(kind, Role::Client));
@@ -93,6 +95,7 @@ fn pieces_under_partial_ppids_arrive_as_one_message(kind: EngineKind) {
 }
 
 fn a_packet_with_a_bad_checksum_is_not_rewritten_into_a_good_one(kind: EngineKind) {
+    common::DATA_ONLY.with(|d| d.set(true));
     #[allow(clippy::disallowed_methods)]
     let now = Instant::now();
     let mut a = Association::new(now, config(kind, Role::Client));

@@ -5,6 +5,7 @@
 //   node peer.mjs --signal http://127.0.0.1:PORT --role offer|answer [--mdns on|off]
 //                 [--messages 1000] [--timeout 60] [--expect-media video|audio|any|none]
 //                 [--echo] [--media on|off] [--linger-ms 500] [--chromium /usr/bin/chromium]
+//                 [--interleaving]
 //
 // Signalling (done from node, non-trickle: each side sends one SDP with all its candidates):
 //   offer:  POST <signal>/offer  {"type":"offer","sdp":...}, the response body is the answer JSON.
@@ -15,6 +16,8 @@
 // --media off: no getUserMedia and no tracks (a data-channel-only peer; implies
 // --expect-media none). Without the media permission Chromium hides host addresses behind
 // mDNS names unless --mdns off.
+// --interleaving: Chromium's SCTP (dcsctp) declares I-DATA (RFC 8260) and interleaves messages,
+// through its field trial WebRTC-DataChannelMessageInterleaving (off by default).
 // Prints ONE JSON line on stdout; exits 0 when ok. Progress goes to stderr.
 
 import { chromium } from 'playwright-core';
@@ -29,7 +32,7 @@ const log = (...a) => console.error(`[peer ${opt?.role ?? '?'} +${Date.now() - s
 function parseArgs(argv) {
   const o = {
     signal: null, role: null, mdns: 'on', messages: 1000, timeout: 60, expectMedia: 'any',
-    echo: false, media: 'on', lingerMs: 500, chromium: '/usr/bin/chromium',
+    echo: false, media: 'on', lingerMs: 500, chromium: '/usr/bin/chromium', interleaving: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -48,6 +51,7 @@ function parseArgs(argv) {
       case '--media': o.media = val(); break;
       case '--linger-ms': o.lingerMs = Number(val()); break;
       case '--chromium': o.chromium = val(); break;
+      case '--interleaving': o.interleaving = true; break;
       default: throw new Error(`unknown argument ${a}`);
     }
   }
@@ -68,7 +72,7 @@ function parseArgs(argv) {
 function pageMain() {
   const st = {
     pc: null, stream: null, channels: [], remoteKinds: [], echoed: 0, received: 0,
-    errors: [], connectedAt: null, events: [],
+    errors: [], connectedAt: null, events: [], arrivals: [],
   };
   const note = (m) => { console.log(m); st.events.push(m); };
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -101,6 +105,9 @@ function pageMain() {
     dc.addEventListener('close', () => note(`data channel "${dc.label}" closed`));
     if (echo) {
       dc.addEventListener('message', (e) => {
+        // The order messages arrived in, over all channels (the first 100): label and size.
+        const size = typeof e.data === 'string' ? e.data.length : (e.data.byteLength ?? e.data.size);
+        if (st.arrivals.length < 100) st.arrivals.push([dc.label, size]);
         try { dc.send(e.data); st.echoed++; } catch (err) { st.errors.push(`echo send: ${err}`); }
       });
     }
@@ -243,11 +250,17 @@ function pageMain() {
     while (performance.now() < end) {
       if (tOpen === null && st.channels.some((c) => c.readyState === 'open')) tOpen = performance.now();
       if (st.echoed >= n && st.channels.every((c) => c.bufferedAmount === 0)) {
-        return { echoed: st.echoed, echoMs: Math.round(performance.now() - (tOpen ?? t0)), error: null };
+        return {
+          echoed: st.echoed, echoMs: Math.round(performance.now() - (tOpen ?? t0)), error: null,
+          arrivals: st.arrivals,
+        };
       }
       await sleep(10);
     }
-    return { echoed: st.echoed, echoMs: null, error: `timeout: ${st.echoed} of ${n} echoed back` };
+    return {
+      echoed: st.echoed, echoMs: null, error: `timeout: ${st.echoed} of ${n} echoed back`,
+      arrivals: st.arrivals,
+    };
   }
 
   async function stats() {
@@ -400,6 +413,7 @@ function chromiumArgs(o, profile) {
   // media permission at all, as an ordinary data-channel-only page.
   if (o.media === 'on') args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
   if (o.mdns === 'off') args.push('--disable-features=WebRtcHideLocalIpsWithMdns');
+  if (o.interleaving) args.push('--force-fieldtrials=WebRTC-DataChannelMessageInterleaving/Enabled/');
   // playwright's own default flags are ignored (ignoreDefaultArgs: true) so that this list is
   // the whole command line: a second --disable-features would replace, not extend, the first.
   args.push(`--user-data-dir=${profile}`, '--remote-debugging-pipe', 'about:blank');
@@ -553,6 +567,7 @@ async function main() {
       : await page.evaluate(([n, ms]) => window.weft.runEcho(n, ms), [opt.messages, left()]);
     result.echoed = echo.echoed;
     result.echoMs = echo.echoMs;
+    if (echo.arrivals) result.arrivals = echo.arrivals;
     log(`echo: ${echo.echoed}/${opt.messages} in ${echo.echoMs} ms${echo.error ? ` (${echo.error})` : ''}`);
     if (echo.error) result.error = echo.error;
 

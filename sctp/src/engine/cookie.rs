@@ -27,6 +27,8 @@ pub(super) struct CookieData {
     pub peer_zero_checksum: bool,
     /// The peer supports FORWARD TSN (RFC 3758 §3.3.2).
     pub peer_forward_tsn: bool,
+    /// The peer supports I-DATA (RFC 8260 §2.2.1).
+    pub peer_idata: bool,
 }
 
 /// Makes and checks cookies with one secret key.
@@ -53,7 +55,9 @@ impl CookieKey {
         body[24..28].copy_from_slice(&c.peer_rwnd.to_be_bytes());
         body[28..30].copy_from_slice(&c.peer_outbound_streams.to_be_bytes());
         body[30..32].copy_from_slice(&c.peer_inbound_streams.to_be_bytes());
-        body[32] = u8::from(c.peer_zero_checksum) | u8::from(c.peer_forward_tsn) << 1;
+        body[32] = u8::from(c.peer_zero_checksum)
+            | u8::from(c.peer_forward_tsn) << 1
+            | u8::from(c.peer_idata) << 2;
         let tag = hmac::sign(&self.key, &body);
         out[..BODY_LEN].copy_from_slice(&body);
         out[BODY_LEN..].copy_from_slice(tag.as_ref());
@@ -84,6 +88,7 @@ impl CookieKey {
             peer_inbound_streams: u16_at(30)?,
             peer_zero_checksum: *body.get(32)? & 1 != 0,
             peer_forward_tsn: *body.get(32)? & 2 != 0,
+            peer_idata: *body.get(32)? & 4 != 0,
         })
     }
 }
@@ -104,6 +109,7 @@ mod tests {
             peer_inbound_streams: 7,
             peer_zero_checksum: true,
             peer_forward_tsn: true,
+            peer_idata: true,
         }
     }
 

@@ -75,6 +75,7 @@
 mod cookie;
 mod pmtu;
 mod rx;
+mod sched;
 mod tx;
 
 use std::collections::VecDeque;
@@ -84,13 +85,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use crate::wire::{
-    cause_code, chunk_type as ct, write_cause, write_chunk, Action, Checksum, Chunk, CommonHeader,
-    Init, Packet, PacketWriter, Param, ParseOptions, RawChunk, ZERO_CHECKSUM_EDMID_DTLS,
+    cause_code, chunk_type as ct, write_cause, write_chunk, Checksum, Chunk, CommonHeader, Init,
+    Packet, PacketWriter, Param, ParseOptions, RawChunk, ZERO_CHECKSUM_EDMID_DTLS,
 };
 use cookie::{CookieData, CookieKey};
 use pmtu::Plpmtud;
 use rx::{DataOutcome, Rx};
-use tx::{Limit, Tx, DATA_HEADER};
+use tx::{Limit, Tx, I_DATA_HEADER};
 
 /// `a < b` in serial number arithmetic (RFC 9260 §1.6, RFC 1982).
 pub(crate) fn seq_lt(a: u32, b: u32) -> bool {
@@ -168,6 +169,10 @@ pub struct EngineConfig {
     pub cookie_life: Duration,
     /// Declare Zero Checksum Acceptable with the DTLS method (RFC 9653 §4).
     pub zero_checksum: bool,
+    /// Declare I-DATA and I-FORWARD-TSN (RFC 8260): when the peer declares them too,
+    /// every message travels in I-DATA and the streams take turns per chunk, so a large
+    /// message no longer delays the other streams' messages. Default on.
+    pub interleaving: bool,
 }
 
 impl Default for EngineConfig {
@@ -193,6 +198,7 @@ impl Default for EngineConfig {
             max_init_retransmits: None,
             cookie_life: Duration::from_secs(60),
             zero_checksum: false,
+            interleaving: true,
         }
     }
 }
@@ -368,6 +374,8 @@ pub struct EngineStats {
     pub rto: Duration,
     /// Packets go out with a zero checksum: both sides declared it (RFC 9653 §5).
     pub zero_checksum: bool,
+    /// Messages travel in I-DATA, interleaved: both sides declared it (RFC 8260 §2.2.1).
+    pub interleaving: bool,
     /// The packet size in use: the PLPMTU confirmed by path MTU discovery (RFC 8899), or
     /// the configured `mtu` while nothing larger is confirmed.
     pub plpmtu: usize,
@@ -496,7 +504,7 @@ impl Engine {
         }
         let my_tag = rng.tag();
         let my_initial_tsn = rng.next_u32();
-        let mtu = config.mtu.clamp(HEADER + DATA_HEADER + 4, 65_535);
+        let mtu = config.mtu.clamp(HEADER + I_DATA_HEADER + 4, 65_535);
         let max_mtu = config.max_mtu.clamp(mtu, 65_535);
         let rto = Rto {
             srtt: None,
@@ -595,6 +603,7 @@ impl Engine {
             srtt: self.rto.srtt,
             rto: self.rto.rto,
             zero_checksum: self.zero_checksum_tx,
+            interleaving: self.tx.idata,
             messages_abandoned: self.tx.messages_abandoned,
             plpmtu: self.pmtu.plpmtu,
             pmtu_probes_sent: self.pmtu.probes_sent,
@@ -680,7 +689,7 @@ impl Engine {
         if self.buffered_amount().saturating_add(data.len()) > self.config.send_buffer {
             return Err(SendError::BufferFull);
         }
-        let max_payload = (self.pmtu.plpmtu - HEADER - DATA_HEADER) & !3;
+        let max_payload = (self.pmtu.plpmtu - HEADER - self.tx.data_header()) & !3;
         self.tx.push_message(
             stream,
             ppid,
@@ -906,38 +915,37 @@ impl Engine {
                 if !self.receiving() {
                     return true;
                 }
-                *data_seen = true;
+                if self.tx.idata {
+                    // RFC 8260 §2.2.1: with I-DATA negotiated, DATA must not be used.
+                    self.protocol_violation(b"DATA after I-DATA was negotiated");
+                    return false;
+                }
                 *immediate |= d.immediate();
-                self.stats.data_chunks_received += 1;
-                if d.payload.is_empty() {
-                    // RFC 9260 §6.2: a DATA chunk without user data is aborted.
-                    let mut info = [0u8; 4];
-                    info.copy_from_slice(&d.tsn.to_be_bytes());
-                    self.queue_abort(self.peer_tag, false, cause_code::NO_USER_DATA, &info);
-                    self.close(CloseReason::ProtocolViolation(cause_code::NO_USER_DATA));
+                self.on_user_data(
+                    d.tsn,
+                    d.stream_id,
+                    d.payload.is_empty(),
+                    data_seen,
+                    |rx, w, e, b| rx.on_data(&d, w, e, b),
+                )
+            }
+            Chunk::IData(d) => {
+                if !self.receiving() {
+                    return true;
+                }
+                if !self.tx.idata {
+                    // RFC 8260 §2.2.1: I-DATA only when both declared it.
+                    self.protocol_violation(b"I-DATA without negotiating it");
                     return false;
                 }
-                let limit = self.config.receive_window as usize;
-                let Some(rx) = &mut self.rx else { return true };
-                let invalid_stream = d.stream_id >= rx.inbound_streams;
-                match rx.on_data(&d, limit, &mut self.events, &mut self.event_bytes) {
-                    DataOutcome::Duplicate => self.stats.duplicates_received += 1,
-                    DataOutcome::New if invalid_stream => {
-                        // RFC 9260 §6.5: report an invalid stream identifier.
-                        let sid = d.stream_id.to_be_bytes();
-                        self.queue_error(
-                            cause_code::INVALID_STREAM_IDENTIFIER,
-                            &[sid[0], sid[1], 0, 0],
-                        );
-                    }
-                    _ => {}
-                }
-                if self.rx.as_ref().is_some_and(|rx| rx.overrun) {
-                    self.queue_abort(self.peer_tag, false, cause_code::OUT_OF_RESOURCE, &[]);
-                    self.close(CloseReason::ReceiveOverrun);
-                    return false;
-                }
-                true
+                *immediate |= d.flags & crate::wire::Data::IMMEDIATE != 0;
+                self.on_user_data(
+                    d.tsn,
+                    d.stream_id,
+                    d.payload.is_empty(),
+                    data_seen,
+                    |rx, w, e, b| rx.on_idata(&d, w, e, b),
+                )
             }
             Chunk::Sack(sack) => {
                 self.stats.sacks_received += 1;
@@ -1010,21 +1018,32 @@ impl Engine {
             Chunk::ForwardTsn(f) => {
                 // RFC 3758 §3.6: the receiver side of partial reliability, advertised in
                 // our INIT / INIT ACK.
-                if self.receiving() {
-                    if let Some(rx) = &mut self.rx {
-                        rx.on_forward_tsn(&f, &mut self.events, &mut self.event_bytes);
-                    }
+                if !self.receiving() {
+                    return true;
+                }
+                if self.tx.idata {
+                    // RFC 8260 §2.3: with I-DATA, I-FORWARD-TSN replaces FORWARD TSN.
+                    self.protocol_violation(b"FORWARD TSN after I-DATA was negotiated");
+                    return false;
+                }
+                if let Some(rx) = &mut self.rx {
+                    rx.on_forward_tsn(&f, &mut self.events, &mut self.event_bytes);
                 }
                 true
             }
-            Chunk::IData(_) | Chunk::IForwardTsn(_) => {
-                // Not advertised, so not expected: treated as unrecognized, as the upper
-                // two bits of the type say (RFC 9260 §3.2).
-                let action = Action::from_high_byte(raw.chunk_type);
-                if action.reports() {
-                    self.report_unrecognized(&raw);
+            Chunk::IForwardTsn(f) => {
+                // RFC 8260 §2.3.2.
+                if !self.receiving() {
+                    return true;
                 }
-                !action.stops()
+                if !self.tx.idata {
+                    self.protocol_violation(b"I-FORWARD-TSN without negotiating I-DATA");
+                    return false;
+                }
+                if let Some(rx) = &mut self.rx {
+                    rx.on_iforward_tsn(&f, &mut self.events, &mut self.event_bytes);
+                }
+                true
             }
             Chunk::Unknown(raw) => {
                 // RFC 9260 §3.2: the upper two bits of the type say what to do.
@@ -1035,6 +1054,49 @@ impl Engine {
                 !action.stops()
             }
         }
+    }
+
+    /// A DATA or I-DATA chunk (already checked against what was negotiated), stored by
+    /// `store`; false stops processing the packet.
+    fn on_user_data(
+        &mut self,
+        tsn: u32,
+        stream: u16,
+        empty: bool,
+        data_seen: &mut bool,
+        store: impl FnOnce(&mut Rx, usize, &mut VecDeque<EngineEvent>, &mut usize) -> DataOutcome,
+    ) -> bool {
+        *data_seen = true;
+        self.stats.data_chunks_received += 1;
+        if empty {
+            // RFC 9260 §6.2 (RFC 8260 §2.1): a chunk without user data is aborted.
+            let mut info = [0u8; 4];
+            info.copy_from_slice(&tsn.to_be_bytes());
+            self.queue_abort(self.peer_tag, false, cause_code::NO_USER_DATA, &info);
+            self.close(CloseReason::ProtocolViolation(cause_code::NO_USER_DATA));
+            return false;
+        }
+        let limit = self.config.receive_window as usize;
+        let Some(rx) = &mut self.rx else { return true };
+        let invalid_stream = stream >= rx.inbound_streams;
+        match store(rx, limit, &mut self.events, &mut self.event_bytes) {
+            DataOutcome::Duplicate => self.stats.duplicates_received += 1,
+            DataOutcome::New if invalid_stream => {
+                // RFC 9260 §6.5: report an invalid stream identifier.
+                let sid = stream.to_be_bytes();
+                self.queue_error(
+                    cause_code::INVALID_STREAM_IDENTIFIER,
+                    &[sid[0], sid[1], 0, 0],
+                );
+            }
+            _ => {}
+        }
+        if self.rx.as_ref().is_some_and(|rx| rx.overrun) {
+            self.queue_abort(self.peer_tag, false, cause_code::OUT_OF_RESOURCE, &[]);
+            self.close(CloseReason::ReceiveOverrun);
+            return false;
+        }
+        true
     }
 
     fn receiving(&self) -> bool {
@@ -1221,8 +1283,7 @@ impl Engine {
                     initial_tsn: self.my_initial_tsn,
                     params: crate::wire::Params::empty(),
                 };
-                let zc = self.config.zero_checksum;
-                let r = write_init(w.buf(), ct::INIT, &init, None, zc);
+                let r = write_init(w.buf(), ct::INIT, &init, None, &self.config);
                 // RFC 9653 §5.2: INIT keeps its CRC32c.
                 w.finish(Checksum::Crc32c);
                 return r.is_ok();
@@ -1348,22 +1409,31 @@ impl Engine {
         any
     }
 
-    /// RFC 3758 §3.5 C3-C5: a FORWARD TSN to the Advanced.Peer.Ack.Point, ahead of any
-    /// DATA of the packet (F2 bundles it); T3 runs while it is unanswered.
+    /// RFC 3758 §3.5 C3-C5: a FORWARD TSN (I-FORWARD-TSN with I-DATA, RFC 8260 §2.3) to
+    /// the Advanced.Peer.Ack.Point, ahead of any DATA of the packet (F2 bundles it); T3
+    /// runs while it is unanswered.
     fn write_forward_tsn(&mut self, now: Instant, out: &mut Vec<u8>, mtu: usize, any: &mut bool) {
         // Chunk header, New Cumulative TSN, and one stream entry at least.
+        let entry = if self.tx.idata { 8 } else { 4 };
         let room = mtu.saturating_sub(out.len() + 8);
-        if room < 4 {
+        if room < entry {
             return;
         }
         let mut entries = Vec::new();
-        let Some(new_cum) = self.tx.forward_tsn(now, room / 4, &mut entries) else {
+        let Some(new_cum) = self.tx.forward_tsn(now, room / entry, &mut entries) else {
             return;
         };
-        let chunk = Chunk::ForwardTsn(crate::wire::ForwardTsn {
-            new_cum_tsn: new_cum,
-            streams: crate::wire::List::new(&entries),
-        });
+        let chunk = if self.tx.idata {
+            Chunk::IForwardTsn(crate::wire::IForwardTsn {
+                new_cum_tsn: new_cum,
+                entries: crate::wire::List::new(&entries),
+            })
+        } else {
+            Chunk::ForwardTsn(crate::wire::ForwardTsn {
+                new_cum_tsn: new_cum,
+                streams: crate::wire::List::new(&entries),
+            })
+        };
         if chunk.emit(out).is_ok() {
             *any = true;
             self.stats.forward_tsns_sent += 1;
@@ -1411,6 +1481,7 @@ impl Engine {
             peer_inbound_streams: init.inbound_streams,
             peer_zero_checksum,
             peer_forward_tsn: forward_tsn_param(init),
+            peer_idata: idata_param(init),
         });
         if self.control_out.len() >= MAX_CONTROL_OUT {
             return;
@@ -1426,13 +1497,7 @@ impl Engine {
             initial_tsn: my_tsn,
             params: crate::wire::Params::empty(),
         };
-        let ok = write_init(
-            w.buf(),
-            ct::INIT_ACK,
-            &ack,
-            Some(&cookie),
-            self.config.zero_checksum,
-        );
+        let ok = write_init(w.buf(), ct::INIT_ACK, &ack, Some(&cookie), &self.config);
         w.finish(Checksum::Crc32c);
         if ok.is_ok() {
             self.control_out.push_back(p);
@@ -1460,8 +1525,11 @@ impl Engine {
             ack.a_rwnd,
             ack.outbound_streams,
             ack.inbound_streams,
-            zero_checksum_param(ack),
-            forward_tsn_param(ack),
+            Declared {
+                zero_checksum: zero_checksum_param(ack),
+                forward_tsn: forward_tsn_param(ack),
+                idata: idata_param(ack),
+            },
         );
         self.state = EngineState::CookieEchoed;
         self.cookie_echo_pending = true;
@@ -1475,17 +1543,28 @@ impl Engine {
         rwnd: u32,
         peer_os: u16,
         peer_mis: u16,
-        zc: bool,
-        forward_tsn: bool,
+        declared: Declared,
     ) {
+        let Declared {
+            zero_checksum: zc,
+            forward_tsn,
+            idata,
+        } = declared;
         // RFC 9260 §5.1.1: streams are the minimum of what both sides asked for.
         let inbound = self.config.inbound_streams.min(peer_os);
         self.outbound_streams = self.config.outbound_streams.min(peer_mis);
+        // RFC 8260 §2.2.1: I-DATA when both declared it, for every message either way.
+        let idata = self.config.interleaving && idata;
         self.rx = Some(Rx::new(
             peer_tsn,
             inbound,
             self.config.max_receive_message_size,
+            idata,
         ));
+        if idata {
+            self.tx
+                .use_idata((self.pmtu.plpmtu - HEADER - I_DATA_HEADER) & !3);
+        }
         // RFC 6525 §3.1: request sequence numbers start at the initial TSN.
         self.reconfig.peer_next_seq = peer_tsn;
         self.tx.set_peer_rwnd(rwnd);
@@ -1528,8 +1607,7 @@ impl Engine {
                     c.peer_rwnd,
                     c.peer_outbound_streams,
                     c.peer_inbound_streams,
-                    c.peer_zero_checksum,
-                    c.peer_forward_tsn,
+                    Declared::of_cookie(&c),
                 );
                 self.cookie_ack_pending = true;
                 self.establish(now);
@@ -1547,8 +1625,7 @@ impl Engine {
                         c.peer_rwnd,
                         c.peer_outbound_streams,
                         c.peer_inbound_streams,
-                        c.peer_zero_checksum,
-                        c.peer_forward_tsn,
+                        Declared::of_cookie(&c),
                     );
                 }
                 self.cookie_ack_pending = true;
@@ -1851,7 +1928,8 @@ impl Engine {
     fn set_plpmtu(&mut self) {
         let mtu = self.pmtu.plpmtu;
         if mtu < self.tx.mtu {
-            self.tx.refragment((mtu - HEADER - DATA_HEADER) & !3);
+            self.tx
+                .refragment((mtu - HEADER - self.tx.data_header()) & !3);
         }
         self.tx.mtu = mtu;
     }
@@ -2152,6 +2230,34 @@ fn zero_checksum_param(init: &Init<'_>) -> bool {
     })
 }
 
+/// What the peer's INIT or INIT ACK declared.
+struct Declared {
+    /// Zero Checksum Acceptable, DTLS method (RFC 9653 §4).
+    zero_checksum: bool,
+    /// FORWARD TSN (RFC 3758 §3.3.2).
+    forward_tsn: bool,
+    /// I-DATA (RFC 8260 §2.2.1).
+    idata: bool,
+}
+
+impl Declared {
+    fn of_cookie(c: &CookieData) -> Declared {
+        Declared {
+            zero_checksum: c.peer_zero_checksum,
+            forward_tsn: c.peer_forward_tsn,
+            idata: c.peer_idata,
+        }
+    }
+}
+
+/// Whether an INIT or INIT ACK declares I-DATA in Supported Extensions (RFC 8260 §2.2.1).
+fn idata_param(init: &Init<'_>) -> bool {
+    init.params.iter().any(|p| match p {
+        Param::SupportedExtensions(types) => types.contains(&ct::I_DATA),
+        _ => false,
+    })
+}
+
 /// Whether an INIT or INIT ACK declares FORWARD TSN (RFC 3758 §3.3.2), by its own
 /// parameter or in Supported Extensions (RFC 5061 §4.2.7).
 fn forward_tsn_param(init: &Init<'_>) -> bool {
@@ -2162,14 +2268,14 @@ fn forward_tsn_param(init: &Init<'_>) -> bool {
     })
 }
 
-/// Writes INIT or INIT ACK with our parameters: the cookie (INIT ACK) and Zero Checksum
-/// Acceptable when configured.
+/// Writes INIT or INIT ACK with our parameters: the cookie (INIT ACK), the extensions,
+/// and Zero Checksum Acceptable when configured.
 fn write_init(
     out: &mut Vec<u8>,
     chunk: u8,
     init: &Init<'_>,
     cookie: Option<&[u8]>,
-    zero_checksum: bool,
+    config: &EngineConfig,
 ) -> Result<(), crate::wire::WireError> {
     write_chunk(out, chunk, 0, |out| {
         out.extend_from_slice(&init.initiate_tag.to_be_bytes());
@@ -2182,9 +2288,21 @@ fn write_init(
         }
         // RFC 6525 §3.1 / RFC 5061 §4.2.7: RE-CONFIG is supported; so is receiving
         // FORWARD TSN (RFC 3758 §3.1, listed both ways, as other stacks look for either).
+        // RFC 8260 §2.2.1, §2.3: I-DATA and I-FORWARD-TSN when interleaving is on.
         Param::ForwardTsnSupported.emit(out)?;
-        let mut pad = Param::SupportedExtensions(&[ct::RE_CONFIG, ct::FORWARD_TSN]).emit(out)?;
-        if zero_checksum {
+        let with_idata = [
+            ct::RE_CONFIG,
+            ct::FORWARD_TSN,
+            ct::I_DATA,
+            ct::I_FORWARD_TSN,
+        ];
+        let types = if config.interleaving {
+            &with_idata[..]
+        } else {
+            &with_idata[..2]
+        };
+        let mut pad = Param::SupportedExtensions(types).emit(out)?;
+        if config.zero_checksum {
             pad = Param::ZeroChecksumAcceptable {
                 edmid: ZERO_CHECKSUM_EDMID_DTLS,
             }

@@ -1,12 +1,13 @@
 //! The receive side: which TSNs arrived (the cumulative point and sorted gap ranges, no
-//! hashing), the chunks held until their message is whole (a ring indexed by TSN), ordered
-//! delivery per stream (a ring indexed by SSN), and when to SACK (RFC 9260 §6.2).
+//! hashing), the chunks held until their message is whole (DATA: a ring indexed by TSN;
+//! I-DATA: per message, fragments joined in FSN order as they come), ordered delivery per
+//! stream (a ring indexed by SSN or MID), and when to SACK (RFC 9260 §6.2).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use super::{seq_gt, seq_lt, EngineEvent};
-use crate::wire::{Data, ForwardTsn, GapBlock};
+use crate::wire::{Data, ForwardTsn, GapBlock, IData, IForwardTsn};
 
 /// Highest TSN accepted above the cumulative point: gap block offsets are 16-bit (RFC 9260
 /// §3.3.4), and this bounds the rings.
@@ -19,6 +20,9 @@ const MAX_DUPS: usize = 16;
 const MAX_READY: usize = 131_072;
 /// Chunk buffers kept for reuse.
 const POOL_MAX: usize = 1024;
+/// I-DATA fragments held in incomplete messages, at most (as the DATA ring holds at most
+/// `2 * MAX_TSN_AHEAD`); a fragment beyond is dropped unacknowledged.
+const MAX_HELD_FRAGMENTS: usize = 2 * MAX_TSN_AHEAD as usize;
 
 /// One received DATA chunk held until its message is whole.
 struct Slot {
@@ -35,10 +39,27 @@ struct Ready {
     data: Vec<u8>,
 }
 
+/// An I-DATA message being reassembled (RFC 8260 §2.1): fragments in FSN order.
+#[derive(Default)]
+struct Partial {
+    /// From the first fragment (B set, FSN 0).
+    ppid: Option<u32>,
+    /// Fragments `0..next_fsn`, joined.
+    data: Vec<u8>,
+    next_fsn: u32,
+    /// Fragments past a missing FSN.
+    later: BTreeMap<u32, Vec<u8>>,
+    /// FSN of the last fragment (E set), once seen.
+    last: Option<u32>,
+    /// Bytes held, and fragments in `later`.
+    bytes: usize,
+}
+
 #[derive(Default)]
 struct InStream {
-    next_ssn: u16,
-    /// Index i holds SSN `next_ssn + i`.
+    /// Next SSN (DATA, compared in 16 bits) or MID (I-DATA) to deliver.
+    next_ssn: u32,
+    /// Index i holds the message `next_ssn + i`.
     ready: VecDeque<Option<Ready>>,
 }
 
@@ -110,10 +131,16 @@ pub(super) struct Rx {
     pub max_message: usize,
     /// A message outgrew `max_message` or the receive window: the engine aborts.
     pub overrun: bool,
+    /// I-DATA was negotiated (RFC 8260): MIDs are 32-bit and reassembly is per message.
+    idata: bool,
+    /// I-DATA messages being reassembled, by (stream, unordered, MID).
+    partial: BTreeMap<(u16, bool, u32), Partial>,
+    /// Fragments held in `partial`.
+    partial_frags: usize,
 }
 
 impl Rx {
-    pub fn new(peer_initial_tsn: u32, inbound_streams: u16, max_message: usize) -> Rx {
+    pub fn new(peer_initial_tsn: u32, inbound_streams: u16, max_message: usize, idata: bool) -> Rx {
         let cum = peer_initial_tsn.wrapping_sub(1);
         Rx {
             cum,
@@ -131,6 +158,9 @@ impl Rx {
             delayed_ack_at: None,
             max_message,
             overrun: false,
+            idata,
+            partial: BTreeMap::new(),
+            partial_frags: 0,
         }
     }
 
@@ -209,43 +239,12 @@ impl Rx {
         event_bytes: &mut usize,
     ) -> DataOutcome {
         let tsn = d.tsn;
-        if self.seen(tsn) {
-            if self.dups.len() < MAX_DUPS {
-                self.dups.push(tsn);
-            }
-            self.ack_now = true;
-            return DataOutcome::Duplicate;
-        }
-        let ahead = tsn.wrapping_sub(self.cum);
+        let valid_stream =
+            match self.accept(tsn, d.stream_id, d.payload.len(), rwnd_limit, *event_bytes) {
+                Ok(valid) => valid,
+                Err(outcome) => return outcome,
+            };
         let index = tsn.wrapping_sub(self.base) as usize;
-        // RFC 9260 §6.2: with no room, drop what is above the cumulative point's next TSN
-        // (the next in order is taken if it fits at all, so delivery can progress).
-        let full = self
-            .held
-            .saturating_add(*event_bytes)
-            .saturating_add(d.payload.len())
-            > rwnd_limit
-            && ahead != 1;
-        if ahead > MAX_TSN_AHEAD || index >= 2 * MAX_TSN_AHEAD as usize || full {
-            return DataOutcome::Dropped;
-        }
-        // The next TSN in order is taken even without room; beyond a window plus a whole
-        // message no message can complete in what is held.
-        if self.held.saturating_add(d.payload.len()) > rwnd_limit.saturating_add(self.max_message) {
-            self.overrun = true;
-            return DataOutcome::Dropped;
-        }
-        // RFC 9260 §6.5: an invalid stream is acknowledged and reported, not delivered.
-        let valid_stream = d.stream_id < self.inbound_streams;
-        if !self.mark(tsn) {
-            return DataOutcome::Dropped;
-        }
-        if !seq_gt(tsn, self.cum) || !self.gaps.is_empty() {
-            // RFC 9260 §6.7: SACK at once while there are gaps.
-            if !self.gaps.is_empty() {
-                self.ack_now = true;
-            }
-        }
         if valid_stream {
             let mut buf = self.pool.pop().unwrap_or_default();
             buf.clear();
@@ -267,6 +266,212 @@ impl Rx {
         }
         self.trim();
         DataOutcome::New
+    }
+
+    /// The checks every DATA and I-DATA chunk passes (duplicate, window, room), then its
+    /// TSN marked as arrived: `Ok(valid stream)`, or what became of the chunk.
+    fn accept(
+        &mut self,
+        tsn: u32,
+        stream: u16,
+        len: usize,
+        rwnd_limit: usize,
+        event_bytes: usize,
+    ) -> Result<bool, DataOutcome> {
+        if self.seen(tsn) {
+            if self.dups.len() < MAX_DUPS {
+                self.dups.push(tsn);
+            }
+            self.ack_now = true;
+            return Err(DataOutcome::Duplicate);
+        }
+        let ahead = tsn.wrapping_sub(self.cum);
+        let index = tsn.wrapping_sub(self.base) as usize;
+        // RFC 9260 §6.2: with no room, drop what is above the cumulative point's next TSN
+        // (the next in order is taken if it fits at all, so delivery can progress).
+        let full =
+            self.held.saturating_add(event_bytes).saturating_add(len) > rwnd_limit && ahead != 1;
+        if ahead > MAX_TSN_AHEAD || index >= 2 * MAX_TSN_AHEAD as usize || full {
+            return Err(DataOutcome::Dropped);
+        }
+        // The next TSN in order is taken even without room; beyond a window plus a whole
+        // message no message can complete in what is held.
+        if self.held.saturating_add(len) > rwnd_limit.saturating_add(self.max_message) {
+            self.overrun = true;
+            return Err(DataOutcome::Dropped);
+        }
+        if self.idata && self.partial_frags >= MAX_HELD_FRAGMENTS {
+            return Err(DataOutcome::Dropped);
+        }
+        // RFC 9260 §6.5: an invalid stream is acknowledged and reported, not delivered.
+        let valid_stream = stream < self.inbound_streams;
+        if !self.mark(tsn) {
+            return Err(DataOutcome::Dropped);
+        }
+        // RFC 9260 §6.7: SACK at once while there are gaps.
+        if !self.gaps.is_empty() {
+            self.ack_now = true;
+        }
+        Ok(valid_stream)
+    }
+
+    /// An I-DATA chunk (RFC 8260 §2.1): checked and stored; whole messages go to
+    /// `events`. Fragments of one message are found by stream, U flag and MID, and put in
+    /// order by FSN; other messages' chunks may lie between them in TSN order.
+    pub fn on_idata(
+        &mut self,
+        d: &IData<'_>,
+        rwnd_limit: usize,
+        events: &mut VecDeque<EngineEvent>,
+        event_bytes: &mut usize,
+    ) -> DataOutcome {
+        match self.accept(
+            d.tsn,
+            d.stream_id,
+            d.payload.len(),
+            rwnd_limit,
+            *event_bytes,
+        ) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.trim();
+                return DataOutcome::New;
+            }
+            Err(outcome) => return outcome,
+        }
+        self.trim();
+        let (stream, unordered, mid) = (d.stream_id, d.unordered(), d.mid);
+        if !unordered {
+            // A message already delivered or skipped (a late copy of an abandoned one).
+            let next = self.streams.get(&stream).map_or(0, |st| st.next_ssn);
+            if mid.wrapping_sub(next) >= 1 << 31 {
+                return DataOutcome::New;
+            }
+        }
+        if d.beginning() && d.ending() {
+            let data = d.payload.to_vec();
+            let ppid = d.ppid_or_fsn;
+            self.complete(stream, unordered, mid, ppid, data, events, event_bytes);
+            return DataOutcome::New;
+        }
+        let fsn = d.fsn();
+        let key = (stream, unordered, mid);
+        let p = self.partial.entry(key).or_default();
+        let duplicate = fsn < p.next_fsn
+            || p.later.contains_key(&fsn)
+            || p.last.is_some_and(|l| fsn > l)
+            || (fsn == 0 && !d.beginning());
+        if duplicate {
+            // A second chunk for a fragment we hold, or one past the message's end: the
+            // payload is not taken (the TSN is, as the peer sent it).
+            if p.bytes == 0 && p.later.is_empty() && p.next_fsn == 0 {
+                self.partial.remove(&key);
+            }
+            return DataOutcome::New;
+        }
+        if d.beginning() {
+            p.ppid = Some(d.ppid_or_fsn);
+        }
+        if d.ending() {
+            p.last = Some(fsn);
+            // Fragments claimed to lie past the end are not part of it.
+            let past: Vec<u32> = p
+                .later
+                .range(fsn.saturating_add(1)..)
+                .map(|(&k, _)| k)
+                .collect();
+            for k in past {
+                if let Some(v) = p.later.remove(&k) {
+                    p.bytes -= v.len();
+                    self.held = self.held.saturating_sub(v.len());
+                    self.partial_frags -= 1;
+                }
+            }
+        }
+        p.bytes += d.payload.len();
+        self.held = self.held.saturating_add(d.payload.len());
+        if fsn == p.next_fsn {
+            p.data.extend_from_slice(d.payload);
+            p.next_fsn += 1;
+            while let Some(v) = p.later.remove(&p.next_fsn) {
+                p.data.extend_from_slice(&v);
+                p.next_fsn += 1;
+                self.partial_frags -= 1;
+                if self.pool.len() < POOL_MAX {
+                    self.pool.push(v);
+                }
+            }
+        } else {
+            let mut buf = self.pool.pop().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(d.payload);
+            p.later.insert(fsn, buf);
+            self.partial_frags += 1;
+        }
+        if p.bytes > self.max_message {
+            self.overrun = true;
+            return DataOutcome::New;
+        }
+        let whole = p.ppid.is_some() && p.last.is_some_and(|l| l.wrapping_add(1) == p.next_fsn);
+        if whole {
+            if let Some(p) = self.partial.remove(&key) {
+                self.held = self.held.saturating_sub(p.bytes);
+                let ppid = p.ppid.unwrap_or(0);
+                self.complete(stream, unordered, mid, ppid, p.data, events, event_bytes);
+            }
+        }
+        DataOutcome::New
+    }
+
+    /// A whole message: up at once when unordered, else in its turn on the stream (RFC
+    /// 9260 §6.6). `seq` is its SSN (DATA) or MID (I-DATA).
+    #[allow(clippy::too_many_arguments)]
+    fn complete(
+        &mut self,
+        stream: u16,
+        unordered: bool,
+        seq: u32,
+        ppid: u32,
+        data: Vec<u8>,
+        events: &mut VecDeque<EngineEvent>,
+        event_bytes: &mut usize,
+    ) {
+        if unordered {
+            *event_bytes = event_bytes.saturating_add(data.len());
+            events.push_back(EngineEvent::Message {
+                stream,
+                ppid,
+                unordered: true,
+                data,
+            });
+            return;
+        }
+        let idata = self.idata;
+        let st = self.streams.entry(stream).or_default();
+        let offset = if idata {
+            seq.wrapping_sub(st.next_ssn) as usize
+        } else {
+            (seq as u16).wrapping_sub(st.next_ssn as u16) as usize
+        };
+        if offset >= 32_768 || self.ready_count >= MAX_READY {
+            // A sequence number already delivered, or more waiting than we keep: not
+            // deliverable.
+            return;
+        }
+        while st.ready.len() <= offset {
+            st.ready.push_back(None);
+            self.ready_count += 1;
+        }
+        self.held = self.held.saturating_add(data.len());
+        if let Some(r) = st.ready.get_mut(offset) {
+            *r = Some(Ready { ppid, data });
+        }
+        let up = Up {
+            held: &mut self.held,
+            event_bytes,
+            events,
+        };
+        st.deliver_in_order(stream, &mut self.ready_count, up);
     }
 
     /// Joins the message around `index` if all its fragments are here (RFC 9260 §6.9:
@@ -336,37 +541,15 @@ impl Rx {
                 }
             }
         }
-        if unordered {
-            *event_bytes = event_bytes.saturating_add(data.len());
-            events.push_back(EngineEvent::Message {
-                stream,
-                ppid,
-                unordered: true,
-                data,
-            });
-            return;
-        }
-        let st = self.streams.entry(stream).or_default();
-        let offset = ssn.wrapping_sub(st.next_ssn) as usize;
-        if offset >= 32_768 || self.ready_count >= MAX_READY {
-            // An SSN already delivered, or more waiting than we keep: not deliverable.
-            return;
-        }
-        while st.ready.len() <= offset {
-            st.ready.push_back(None);
-            self.ready_count += 1;
-        }
-        self.held = self.held.saturating_add(data.len());
-        if let Some(r) = st.ready.get_mut(offset) {
-            *r = Some(Ready { ppid, data });
-        }
-        // RFC 9260 §6.6: deliver in SSN order.
-        let up = Up {
-            held: &mut self.held,
-            event_bytes,
+        self.complete(
+            stream,
+            unordered,
+            u32::from(ssn),
+            ppid,
+            data,
             events,
-        };
-        st.deliver_in_order(stream, &mut self.ready_count, up);
+            event_bytes,
+        );
     }
 
     /// Drops empty slots at or below the cumulative point.
@@ -395,12 +578,65 @@ impl Rx {
         events: &mut VecDeque<EngineEvent>,
         event_bytes: &mut usize,
     ) {
+        if !self.skip_tsns(f.new_cum_tsn) {
+            return;
+        }
+        for e in f.streams.iter() {
+            let next = self.streams.get(&e.stream_id).map_or(0, |st| st.next_ssn);
+            let ahead = e.ssn.wrapping_add(1).wrapping_sub(next as u16);
+            if ahead < 32_768 {
+                self.skip_ordered(e.stream_id, u32::from(ahead), events, event_bytes);
+            }
+        }
+    }
+
+    /// RFC 8260 §2.3.2: as FORWARD TSN, with each entry naming a stream, ordered or
+    /// unordered, and the highest MID skipped on it: the fragments held of those messages
+    /// go, and an ordered stream moves past the MID.
+    pub fn on_iforward_tsn(
+        &mut self,
+        f: &IForwardTsn<'_>,
+        events: &mut VecDeque<EngineEvent>,
+        event_bytes: &mut usize,
+    ) {
+        if !self.skip_tsns(f.new_cum_tsn) {
+            return;
+        }
+        for e in f.entries.iter() {
+            // Partial messages of this stream and kind at or before the MID.
+            let lo = (e.stream_id, e.unordered, 0);
+            let hi = (e.stream_id, e.unordered, u32::MAX);
+            let gone: Vec<u32> = self
+                .partial
+                .range(lo..=hi)
+                .map(|(&(_, _, m), _)| m)
+                .filter(|&m| !seq_gt(m, e.mid))
+                .collect();
+            for m in gone {
+                if let Some(p) = self.partial.remove(&(e.stream_id, e.unordered, m)) {
+                    self.held = self.held.saturating_sub(p.bytes);
+                    self.partial_frags -= p.later.len();
+                }
+            }
+            if !e.unordered {
+                let next = self.streams.get(&e.stream_id).map_or(0, |st| st.next_ssn);
+                let ahead = e.mid.wrapping_add(1).wrapping_sub(next);
+                if ahead < 32_768 {
+                    self.skip_ordered(e.stream_id, ahead, events, event_bytes);
+                }
+            }
+        }
+    }
+
+    /// The TSN part of (I-)FORWARD TSN: every TSN up to `new_cum` counts as received, DATA
+    /// fragments held at or below it are dropped, and a SACK goes at once. False when the
+    /// point is behind ours, or past what could have been sent.
+    fn skip_tsns(&mut self, new_cum: u32) -> bool {
         self.ack_now = true;
-        let new_cum = f.new_cum_tsn;
         // Past what we could have been sent (gap offsets are 16-bit): a peer's error,
         // ignored rather than let it skip data we never saw.
         if !seq_gt(new_cum, self.cum) || new_cum.wrapping_sub(self.cum) > MAX_TSN_AHEAD {
-            return;
+            return false;
         }
         // Held fragments at or below the new point belong to abandoned messages.
         let upto = new_cum.wrapping_sub(self.base) as usize;
@@ -427,40 +663,46 @@ impl Rx {
             }
         }
         self.trim();
-        for e in f.streams.iter() {
-            if e.stream_id >= self.inbound_streams {
-                continue;
-            }
-            // A stream whose every message so far was abandoned has no entry yet.
-            let st = self.streams.entry(e.stream_id).or_default();
-            let skip_to = e.ssn.wrapping_add(1);
-            let ahead = skip_to.wrapping_sub(st.next_ssn);
-            if ahead == 0 || ahead >= 32_768 {
-                continue;
-            }
-            // Complete messages up to the skipped SSN still go up, in order; then the
-            // stream waits for `skip_to`.
-            for _ in 0..ahead {
-                if let Some(r) = st.ready.pop_front() {
-                    self.ready_count = self.ready_count.saturating_sub(1);
-                    if let Some(r) = r {
-                        Up {
-                            held: &mut self.held,
-                            event_bytes: &mut *event_bytes,
-                            events: &mut *events,
-                        }
-                        .message(e.stream_id, r);
-                    }
-                }
-            }
-            st.next_ssn = skip_to;
-            let up = Up {
-                held: &mut self.held,
-                event_bytes: &mut *event_bytes,
-                events: &mut *events,
-            };
-            st.deliver_in_order(e.stream_id, &mut self.ready_count, up);
+        true
+    }
+
+    /// An ordered stream skips `ahead` sequence numbers (1..32768): the whole messages
+    /// among them still go up, in order; then the stream waits for the one after, and
+    /// delivers what is waiting from there.
+    fn skip_ordered(
+        &mut self,
+        stream: u16,
+        ahead: u32,
+        events: &mut VecDeque<EngineEvent>,
+        event_bytes: &mut usize,
+    ) {
+        if stream >= self.inbound_streams || ahead == 0 {
+            return;
         }
+        // A stream whose every message so far was abandoned has no entry yet.
+        let st = self.streams.entry(stream).or_default();
+        for _ in 0..ahead {
+            if let Some(r) = st.ready.pop_front() {
+                self.ready_count = self.ready_count.saturating_sub(1);
+                if let Some(r) = r {
+                    Up {
+                        held: &mut self.held,
+                        event_bytes: &mut *event_bytes,
+                        events: &mut *events,
+                    }
+                    .message(stream, r);
+                }
+            } else {
+                break;
+            }
+        }
+        st.next_ssn = st.next_ssn.wrapping_add(ahead);
+        let up = Up {
+            held: &mut self.held,
+            event_bytes,
+            events,
+        };
+        st.deliver_in_order(stream, &mut self.ready_count, up);
     }
 
     /// RFC 6525 §5.2.2: the streams' next SSN is 0 again (none listed: all streams).
@@ -540,7 +782,7 @@ mod tests {
 
     #[test]
     fn gaps_merge_and_cum_advances() {
-        let mut rx = Rx::new(100, 10, 1 << 20);
+        let mut rx = Rx::new(100, 10, 1 << 20, false);
         let mut ev = VecDeque::new();
         let mut eb = 0;
         for tsn in [102, 104, 103, 106, 101, 100, 105] {
@@ -574,7 +816,7 @@ mod tests {
 
     #[test]
     fn fragments_join_out_of_order() {
-        let mut rx = Rx::new(1, 10, 1 << 20);
+        let mut rx = Rx::new(1, 10, 1 << 20, false);
         let mut ev = VecDeque::new();
         let mut eb = 0;
         rx.on_data(&data(3, Data::ENDING, 0, b"c"), 1 << 20, &mut ev, &mut eb);

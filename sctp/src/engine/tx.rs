@@ -14,25 +14,33 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::sched::{data_header, OutQueue};
 use super::{seq_gt, seq_lt};
 use crate::wire::Sack;
 
 /// Bytes of a DATA chunk header (RFC 9260 §3.3.1).
 pub(super) const DATA_HEADER: usize = 16;
+/// Bytes of an I-DATA chunk header (RFC 8260 §2.1).
+pub(super) const I_DATA_HEADER: usize = 20;
 /// Chunks in flight at most: the peer's gap blocks count TSNs in 16 bits.
 pub(super) const MAX_IN_FLIGHT_CHUNKS: usize = 16_384;
 
 /// A chunk of a message, before and after it gets a TSN.
+#[derive(Clone)]
 pub(super) struct OutChunk {
     pub stream: u16,
-    /// Given with the TSN of the message's first chunk (so a message dropped before it was
-    /// sent leaves no hole in its ordered stream).
-    pub ssn: u16,
+    /// SSN (DATA, low 16 bits) or MID (I-DATA): given with the TSN of the message's first
+    /// chunk (so a message dropped before it was sent leaves no hole in its stream).
+    pub mid: u32,
+    /// Fragment Sequence Number (I-DATA), given with the chunk's TSN.
+    pub fsn: u32,
     pub ppid: u32,
     /// B, E, U flags.
     pub flags: u8,
     /// Its message has a [`Limit`] (an entry in `Tx::limited`).
     pub limited: bool,
+    /// Sent as I-DATA (RFC 8260), not DATA.
+    pub idata: bool,
     /// Number of its message (wrapping): chunks of one message share it, and both the
     /// queue and the in-flight ring hold messages in increasing numbers.
     pub msg: u32,
@@ -53,14 +61,18 @@ pub(super) enum Limit {
 /// A message with a [`Limit`], queued or in flight.
 struct Limited {
     msg: u32,
+    stream: u16,
     limit: Limit,
     abandoned: bool,
+    /// TSNs of its first chunk and, once it has one, its last.
+    first_tsn: Option<u32>,
+    last_tsn: Option<u32>,
 }
 
 impl OutChunk {
     /// The size congestion control counts: header and payload.
     pub fn size(&self) -> usize {
-        DATA_HEADER + self.data.len()
+        data_header(self.idata) + self.data.len()
     }
 }
 
@@ -102,11 +114,11 @@ pub(super) struct AckedUnsent;
 
 pub(super) struct Tx {
     pub mtu: usize,
-    /// Waiting for a TSN.
-    pub queue: VecDeque<OutChunk>,
+    /// Waiting for a TSN, per stream, with the stream scheduler.
+    pub queue: OutQueue,
     pub queued_bytes: usize,
-    /// Next SSN per ordered stream.
-    ssn: BTreeMap<u16, u16>,
+    /// I-DATA and I-FORWARD-TSN are used (RFC 8260 §2.2.1, §2.3).
+    pub idata: bool,
     pub next_tsn: u32,
     /// The peer's Cumulative TSN Ack; `in_flight[i]` has TSN `cum_ack + 1 + i`.
     pub cum_ack: u32,
@@ -138,8 +150,6 @@ pub(super) struct Tx {
     rtt_probe: Option<(u32, Instant)>,
     /// Number of the next message `push_message` takes.
     next_msg: u32,
-    /// SSN of the message whose chunks are getting their TSNs.
-    frag_ssn: u16,
     /// The peer takes FORWARD TSN (RFC 3758 §3.3.2): only then is anything abandoned.
     pub pr_enabled: bool,
     /// Messages with a limit still queued or in flight, in message order.
@@ -164,9 +174,9 @@ impl Tx {
     pub fn new(mtu: usize, initial_tsn: u32) -> Tx {
         Tx {
             mtu,
-            queue: VecDeque::new(),
+            queue: OutQueue::default(),
             queued_bytes: 0,
-            ssn: BTreeMap::new(),
+            idata: false,
             next_tsn: initial_tsn,
             cum_ack: initial_tsn.wrapping_sub(1),
             in_flight: VecDeque::new(),
@@ -186,7 +196,6 @@ impl Tx {
             cwnd_limited: false,
             burst_limit: None,
             next_msg: 0,
-            frag_ssn: 0,
             pr_enabled: false,
             limited: VecDeque::new(),
             expiry_due: None,
@@ -216,11 +225,6 @@ impl Tx {
         max_payload: usize,
         limit: Option<Limit>,
     ) {
-        let u = if unordered {
-            crate::wire::Data::UNORDERED
-        } else {
-            0
-        };
         let len = data.len();
         self.queued_bytes += len;
         if len == 0 {
@@ -233,35 +237,42 @@ impl Tx {
         if let Some(limit) = limit {
             self.limited.push_back(Limited {
                 msg,
+                stream,
                 limit,
                 abandoned: false,
+                first_tsn: None,
+                last_tsn: None,
             });
             if let Limit::Until(t) = limit {
                 self.expiry_due = Some(self.expiry_due.map_or(t, |d| d.min(t)));
             }
         }
         *self.stream_bytes.entry(stream).or_insert(0) += len;
-        let mut at = 0;
-        while at < len {
-            let end = (at + max_payload.max(1)).min(len);
-            let mut flags = u;
-            if at == 0 {
-                flags |= crate::wire::Data::BEGINNING;
-            }
-            if end == len {
-                flags |= crate::wire::Data::ENDING;
-            }
-            self.queue.push_back(OutChunk {
-                stream,
-                ssn: 0,
-                ppid,
-                flags,
-                limited: limit.is_some(),
-                msg,
-                data: data.slice(at..end),
-            });
-            at = end;
-        }
+        let idata = self.idata;
+        self.queue.push_message(
+            stream,
+            ppid,
+            unordered,
+            data,
+            max_payload,
+            limit.is_some(),
+            msg,
+            idata,
+        );
+    }
+
+    /// Bytes of a chunk header now: DATA or I-DATA.
+    pub fn data_header(&self) -> usize {
+        data_header(self.idata)
+    }
+
+    /// I-DATA was negotiated (RFC 8260 §2.2.1): from now on every chunk is I-DATA, and
+    /// the streams take turns per chunk. What is queued becomes I-DATA too, cut to
+    /// `max_payload`.
+    pub fn use_idata(&mut self, max_payload: usize) {
+        self.idata = true;
+        self.queue.enable_interleaving();
+        self.queue.refragment(max_payload, true);
     }
 
     /// Bytes of `stream` queued or in flight.
@@ -285,9 +296,9 @@ impl Tx {
         self.adv_ack = self.cum_ack;
     }
 
-    /// RFC 6525 §5.2.4: the stream's next SSN is 0 again.
+    /// RFC 6525 §5.2.4: the stream's next SSN (or MIDs) are 0 again.
     pub fn reset_ssn(&mut self, stream: u16) {
-        self.ssn.remove(&stream);
+        self.queue.reset_stream(stream);
     }
 
     /// Whether the next queued chunk may go now (cwnd §7.2, rwnd §6.1 rules A-B).
@@ -313,22 +324,25 @@ impl Tx {
 
     /// Gives the next queued chunk its TSN and moves it in flight; returns its TSN.
     pub fn take_new(&mut self, now: Instant) -> Option<u32> {
-        let mut chunk = self.queue.pop_front()?;
-        if chunk.flags & crate::wire::Data::UNORDERED == 0 {
-            // The SSN comes with the first chunk's TSN; the message's later chunks follow
-            // it without another message in between.
-            if chunk.flags & crate::wire::Data::BEGINNING != 0 {
-                let next = self.ssn.entry(chunk.stream).or_insert(0);
-                self.frag_ssn = *next;
-                *next = next.wrapping_add(1);
-            }
-            chunk.ssn = self.frag_ssn;
-        }
+        let chunk = self.queue.pop()?;
         let size = chunk.size();
         self.queued_bytes = self.queued_bytes.saturating_sub(chunk.data.len());
         self.in_flight_bytes += chunk.data.len();
         let tsn = self.next_tsn;
         self.next_tsn = tsn.wrapping_add(1);
+        if chunk.limited {
+            // Where its message lies in the ring, for abandoning it whole.
+            let last = chunk.flags & crate::wire::Data::ENDING != 0;
+            if let Some(l) = self
+                .limited_index(chunk.msg)
+                .and_then(|i| self.limited.get_mut(i))
+            {
+                l.first_tsn.get_or_insert(tsn);
+                if last {
+                    l.last_tsn = Some(tsn);
+                }
+            }
+        }
         self.in_flight.push_back(Sent {
             chunk,
             sent_at: now,
@@ -353,18 +367,31 @@ impl Tx {
         self.in_flight.get(i)
     }
 
-    /// Writes the DATA chunk of in-flight `tsn` (a first send or a retransmission) into
-    /// the packet being built.
+    /// Writes the DATA or I-DATA chunk of in-flight `tsn` (a first send or a
+    /// retransmission) into the packet being built.
     pub fn emit_data<B: crate::wire::WireBuf>(&self, tsn: u32, out: &mut B) {
-        if let Some(s) = self.get(tsn) {
-            let c = &s.chunk;
-            // The caller checked the room; a chunk too long for its length field cannot
-            // have been queued (messages are fragmented to the MTU).
+        let Some(s) = self.get(tsn) else { return };
+        let c = &s.chunk;
+        // The caller checked the room; a chunk too long for its length field cannot
+        // have been queued (messages are fragmented to the MTU).
+        if c.idata {
+            // RFC 8260 §2.1: the first fragment carries the PPID, the others their FSN.
+            let begins = c.flags & crate::wire::Data::BEGINNING != 0;
+            let _ = crate::wire::IData {
+                flags: c.flags,
+                tsn,
+                stream_id: c.stream,
+                mid: c.mid,
+                ppid_or_fsn: if begins { c.ppid } else { c.fsn },
+                payload: &c.data,
+            }
+            .emit(out);
+        } else {
             let _ = crate::wire::Data {
                 flags: c.flags,
                 tsn,
                 stream_id: c.stream,
-                ssn: c.ssn,
+                ssn: c.mid as u16,
                 ppid: c.ppid,
                 payload: &c.data,
             }
@@ -385,8 +412,7 @@ impl Tx {
                     // RFC 3758 §4.1 TR4: the lifetime is checked before a retransmission.
                     if s.chunk.limited && self.gives_up(s, now) {
                         let msg = s.chunk.msg;
-                        let i = tsn.wrapping_sub(self.cum_ack.wrapping_add(1)) as usize;
-                        self.abandon(msg, Some(i));
+                        self.abandon(msg);
                         self.rtx.pop_front();
                         continue;
                     }
@@ -410,40 +436,7 @@ impl Tx {
     /// Cuts again the queued chunks (no TSN yet, so still free to cut, RFC 9260 §6.9)
     /// whose payload exceeds `max_payload`, after the PLPMTU fell.
     pub fn refragment(&mut self, max_payload: usize) {
-        let max_payload = max_payload.max(1);
-        if self.queue.iter().all(|c| c.data.len() <= max_payload) {
-            return;
-        }
-        let old = std::mem::take(&mut self.queue);
-        for c in old {
-            let len = c.data.len();
-            if len <= max_payload {
-                self.queue.push_back(c);
-                continue;
-            }
-            let keep = c.flags & crate::wire::Data::UNORDERED;
-            let mut at = 0;
-            while at < len {
-                let end = (at + max_payload).min(len);
-                let mut flags = keep;
-                if at == 0 {
-                    flags |= c.flags & crate::wire::Data::BEGINNING;
-                }
-                if end == len {
-                    flags |= c.flags & crate::wire::Data::ENDING;
-                }
-                self.queue.push_back(OutChunk {
-                    stream: c.stream,
-                    ssn: c.ssn,
-                    ppid: c.ppid,
-                    flags,
-                    limited: c.limited,
-                    msg: c.msg,
-                    data: c.data.slice(at..end),
-                });
-                at = end;
-            }
-        }
+        self.queue.refragment(max_payload, self.idata);
     }
 
     /// Marks `tsn` (from `next_rtx`) as sent again.
@@ -721,19 +714,19 @@ impl Tx {
             };
             if !s.abandoned && self.gives_up(s, now) {
                 let msg = s.chunk.msg;
-                self.abandon(msg, Some(i));
+                self.abandon(msg);
             }
         }
         check.clear();
         self.check = check;
     }
 
-    /// RFC 3758 §3.5 A2-A3: gives up message `msg`, every chunk of it. Those in flight (a
-    /// run of the ring around index `at`, or at its end when the message is still partly
-    /// queued) count as acknowledged and no longer outstanding; those without a TSN leave
-    /// the queue (§4.1 TR3). Their bytes leave the buffered amount. False when `msg` has
-    /// no limit or was abandoned already.
-    pub fn abandon(&mut self, msg: u32, at: Option<usize>) -> bool {
+    /// RFC 3758 §3.5 A2-A3: gives up message `msg`, every chunk of it. Those in flight
+    /// (between the TSNs of its first and last chunk; with I-DATA other messages' chunks
+    /// lie between them) count as acknowledged and no longer outstanding; those without a
+    /// TSN leave the queue (§4.1 TR3). Their bytes leave the buffered amount. False when
+    /// `msg` has no limit or was abandoned already.
+    pub fn abandon(&mut self, msg: u32) -> bool {
         let Some(l) = self
             .limited_index(msg)
             .and_then(|i| self.limited.get_mut(i))
@@ -741,69 +734,50 @@ impl Tx {
             return false;
         };
         l.abandoned = true;
+        let (stream, first, last) = (l.stream, l.first_tsn, l.last_tsn);
         self.messages_abandoned += 1;
-        let at = at.or_else(|| {
-            let last = self.in_flight.len().checked_sub(1)?;
-            (self.in_flight.get(last)?.chunk.msg == msg).then_some(last)
-        });
         let mut released = 0usize;
-        let mut stream = None;
-        if let Some(at) = at {
-            let mut i = at;
-            while i > 0
-                && self
-                    .in_flight
-                    .get(i - 1)
-                    .is_some_and(|s| s.chunk.msg == msg)
-            {
-                i -= 1;
-            }
+        if let Some(first) = first {
             let base = self.cum_ack.wrapping_add(1);
-            while let Some(s) = self.in_flight.get_mut(i) {
-                if s.chunk.msg != msg {
+            let index = |t: u32| {
+                if seq_lt(t, base) {
+                    0
+                } else {
+                    t.wrapping_sub(base) as usize
+                }
+            };
+            let start = index(first);
+            // Up to its last chunk, or to the end of the ring while some are queued.
+            let end = match last {
+                Some(t) if seq_lt(t, base) => 0,
+                Some(t) => index(t) + 1,
+                None => self.in_flight.len(),
+            };
+            for i in start..end.min(self.in_flight.len()) {
+                let Some(s) = self.in_flight.get_mut(i) else {
                     break;
+                };
+                if s.chunk.msg != msg || s.abandoned {
+                    continue;
                 }
-                if !s.abandoned {
-                    s.abandoned = true;
-                    s.marked = false;
-                    if s.in_flight {
-                        s.in_flight = false;
-                        self.flight_size = self.flight_size.saturating_sub(s.chunk.size());
-                    }
-                    released += s.chunk.data.len();
-                    stream = Some(s.chunk.stream);
-                    let tsn = base.wrapping_add(i as u32);
-                    if self.rtt_probe.is_some_and(|(p, _)| p == tsn) {
-                        self.rtt_probe = None;
-                    }
+                s.abandoned = true;
+                s.marked = false;
+                if s.in_flight {
+                    s.in_flight = false;
+                    self.flight_size = self.flight_size.saturating_sub(s.chunk.size());
                 }
-                i += 1;
+                released += s.chunk.data.len();
+                let tsn = base.wrapping_add(i as u32);
+                if self.rtt_probe.is_some_and(|(p, _)| p == tsn) {
+                    self.rtt_probe = None;
+                }
             }
             self.in_flight_bytes = self.in_flight_bytes.saturating_sub(released);
         }
-        // The queued rest: a run of the queue, found by message number.
-        if let Some(front) = self.queue.front() {
-            let base = front.msg;
-            let key = msg.wrapping_sub(base);
-            if key < self.next_msg.wrapping_sub(base) {
-                let a = self
-                    .queue
-                    .partition_point(|c| c.msg.wrapping_sub(base) < key);
-                let b = self
-                    .queue
-                    .partition_point(|c| c.msg.wrapping_sub(base) <= key);
-                let mut queued = 0usize;
-                for c in self.queue.drain(a..b) {
-                    queued += c.data.len();
-                    stream = Some(c.stream);
-                }
-                self.queued_bytes = self.queued_bytes.saturating_sub(queued);
-                released += queued;
-            }
-        }
-        if let Some(stream) = stream {
-            self.release_stream_bytes(stream, released);
-        }
+        let queued = self.queue.remove_message(stream, msg);
+        self.queued_bytes = self.queued_bytes.saturating_sub(queued);
+        released += queued;
+        self.release_stream_bytes(stream, released);
         self.advance_ack_point();
         self.trim_limited();
         true
@@ -852,7 +826,7 @@ impl Tx {
             let msg = c.msg;
             match self.limit_of(msg) {
                 Some(Limit::Until(t)) if now >= t => {
-                    if !self.abandon(msg, None) {
+                    if !self.abandon(msg) {
                         return;
                     }
                 }
@@ -871,14 +845,11 @@ impl Tx {
         if !self.pr_enabled {
             return;
         }
-        let Some(base) = self.queue.front().map(|c| c.msg) else {
-            return;
-        };
-        let span = self.next_msg.wrapping_sub(base);
         let mut check = std::mem::take(&mut self.check);
         let mut due: Option<Instant> = None;
         for l in &self.limited {
-            if l.abandoned || l.msg.wrapping_sub(base) >= span {
+            // Only messages with chunks still queued (the last has no TSN yet).
+            if l.abandoned || l.last_tsn.is_some() {
                 continue;
             }
             if let Limit::Until(t) = l.limit {
@@ -890,37 +861,31 @@ impl Tx {
             }
         }
         for &msg in &check {
-            self.abandon(msg, None);
+            self.abandon(msg);
         }
         check.clear();
         self.check = check;
         self.expiry_due = due;
     }
 
-    /// Drops the entries of `limited` for messages wholly acknowledged or abandoned and
-    /// out of the ring.
+    /// Drops the leading entries of `limited` for messages abandoned or wholly
+    /// acknowledged.
     fn trim_limited(&mut self) {
-        if self.limited.is_empty() {
-            return;
-        }
-        let oldest = match (self.in_flight.front(), self.queue.front()) {
-            (Some(s), _) => s.chunk.msg,
-            (None, Some(c)) => c.msg,
-            (None, None) => self.next_msg,
-        };
-        let live = self.next_msg.wrapping_sub(oldest);
+        let cum = self.cum_ack;
         while self
             .limited
             .front()
-            .is_some_and(|l| self.next_msg.wrapping_sub(l.msg) > live)
+            .is_some_and(|l| l.abandoned || l.last_tsn.is_some_and(|t| !seq_gt(t, cum)))
         {
             self.limited.pop_front();
         }
     }
 
     /// RFC 3758 §3.2, §3.5 C4: the FORWARD TSN due, if any: its New Cumulative TSN, with
-    /// the ordered streams skipped and their highest skipped SSN written to `entries` (at
-    /// most `max_entries`; with more, the point is lowered to what fits).
+    /// the streams skipped written to `entries` (at most `max_entries`; with more, the
+    /// point is lowered to what fits). DATA: the ordered streams and their highest skipped
+    /// SSN (4 bytes each). I-DATA (RFC 8260 §2.3.1): for I-FORWARD-TSN, each stream and
+    /// U flag with its highest skipped MID (8 bytes each).
     pub fn forward_tsn(
         &mut self,
         now: Instant,
@@ -931,16 +896,19 @@ impl Tx {
             return None;
         }
         let n = self.adv_ack.wrapping_sub(self.cum_ack) as usize;
-        let mut streams: BTreeMap<u16, u16> = BTreeMap::new();
+        let mut streams: BTreeMap<(u16, bool), u32> = BTreeMap::new();
         let mut new_cum = self.cum_ack;
         for s in self.in_flight.iter().take(n) {
             let c = &s.chunk;
-            if c.flags & crate::wire::Data::UNORDERED == 0 {
-                if streams.len() == max_entries && !streams.contains_key(&c.stream) {
+            let unordered = c.flags & crate::wire::Data::UNORDERED != 0;
+            if !unordered || self.idata {
+                let key = (c.stream, unordered);
+                if streams.len() == max_entries && !streams.contains_key(&key) {
                     break;
                 }
-                // TSN order is SSN order within a stream: the last one is the highest.
-                streams.insert(c.stream, c.ssn);
+                // A stream's messages take TSNs in their order: the last one is the
+                // highest.
+                streams.insert(key, c.mid);
             }
             new_cum = new_cum.wrapping_add(1);
         }
@@ -950,9 +918,14 @@ impl Tx {
         }
         self.adv_ack = new_cum;
         entries.clear();
-        for (stream, ssn) in streams {
+        for ((stream, unordered), mid) in streams {
             entries.extend_from_slice(&stream.to_be_bytes());
-            entries.extend_from_slice(&ssn.to_be_bytes());
+            if self.idata {
+                entries.extend_from_slice(&[0, u8::from(unordered)]);
+                entries.extend_from_slice(&mid.to_be_bytes());
+            } else {
+                entries.extend_from_slice(&(mid as u16).to_be_bytes());
+            }
         }
         self.fwd_sent = Some((new_cum, now));
         Some(new_cum)
@@ -993,7 +966,7 @@ mod tests {
         assert!(flags[1..flags.len() - 1]
             .iter()
             .all(|&f| f == Data::UNORDERED));
-        let last = tx.queue.back().unwrap();
+        let last = tx.queue.iter().last().unwrap();
         assert_eq!(&last.data[..], b"small");
         assert_eq!(last.flags, Data::BEGINNING | Data::ENDING);
     }

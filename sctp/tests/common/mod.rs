@@ -26,8 +26,15 @@ pub fn config(engine: EngineKind, role: Role) -> Config {
     Config {
         engine,
         rng_seed: Some(if role == Role::Client { 1 } else { 2 }),
+        interleaving: !DATA_ONLY.with(|d| d.get()),
         ..Config::new(role)
     }
+}
+
+thread_local! {
+    /// This test's weft engines do not declare I-DATA, so two of them talk DATA (each
+    /// test runs on its own thread).
+    pub static DATA_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// `$name(kind: EngineKind)` as one test per SCTP engine: `$name::sctp_proto` and
@@ -43,6 +50,32 @@ macro_rules! both_engines {
                 }
                 #[test]
                 fn weft() {
+                    super::$name(weft_sctp::EngineKind::Weft)
+                }
+            }
+        )*
+    };
+}
+
+/// For tests between two of our associations: as [`both_engines`], and a third,
+/// `$name::weft_data`, where the weft engines do not declare I-DATA, so they talk DATA
+/// (as with peers that lack it) where `$name::weft` interleaves in I-DATA (RFC 8260).
+#[allow(unused_macros)]
+macro_rules! engine_modes {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn sctp_proto() {
+                    super::$name(weft_sctp::EngineKind::SctpProto)
+                }
+                #[test]
+                fn weft() {
+                    super::$name(weft_sctp::EngineKind::Weft)
+                }
+                #[test]
+                fn weft_data() {
+                    crate::common::DATA_ONLY.with(|d| d.set(true));
                     super::$name(weft_sctp::EngineKind::Weft)
                 }
             }
@@ -172,6 +205,12 @@ impl Sim {
         self.run_until(Duration::from_secs(120), |s| {
             s.a.is_established() && s.b.is_established()
         });
+        // Two weft engines use I-DATA unless the test turned it off (RFC 8260 §2.2.1).
+        let mode = |x: &Association| x.stats().engine.map(|e| e.interleaving);
+        if let (Some(a), Some(b)) = (mode(&self.a), mode(&self.b)) {
+            let want = !DATA_ONLY.with(|d| d.get());
+            assert_eq!((a, b), (want, want), "I-DATA negotiated");
+        }
     }
 }
 
