@@ -20,11 +20,20 @@ pub fn dcep(data: &[u8]) {
 /// fuzz input, each wrapped in a packet with the right ports, verification tag and
 /// CRC32c, so that they reach the association's chunk handling. Between packets the
 /// clock moves and the client keeps sending, so the chunks meet live state. Returns
-/// whether the server association ended.
+/// whether the server association ended. The first byte's low bit says whether the two
+/// weft engines declare I-DATA (RFC 8260), so the chunks meet either receive path.
 pub fn association(start: Instant, data: &[u8]) -> bool {
+    let (interleaving, data) = match data.split_first() {
+        Some((mode, rest)) => (mode & 1 == 1, rest),
+        None => (true, data),
+    };
     let mut now = start;
-    let mut client = Association::new(now, Config::new(Role::Client));
-    let mut server = Association::new(now, Config::new(Role::Server));
+    let config = |role| Config {
+        interleaving,
+        ..Config::new(role)
+    };
+    let mut client = Association::new(now, config(Role::Client));
+    let mut server = Association::new(now, config(Role::Server));
     let Ok(id) = client.open_channel("fuzz", ChannelOptions::default()) else {
         return false;
     };

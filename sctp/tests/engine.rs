@@ -1558,3 +1558,69 @@ fn data_after_idata_was_negotiated_is_a_protocol_violation() {
         CloseReason::ProtocolViolation(weft_sctp::wire::cause_code::PROTOCOL_VIOLATION)
     );
 }
+
+/// RFC 3758 §3.5 A3 for a message abandoned half sent: its first fragments reached the
+/// peer and were acknowledged, its lifetime ended while the rest waited in the queue. The
+/// sender gives the unsent rest one TSN, abandoned at once, so the (I-)FORWARD TSN reaches
+/// past it and the peer drops the fragments it held: at the end the peer's window is
+/// whole again, and the stream goes on. Both with DATA and with I-DATA.
+#[test]
+fn a_message_abandoned_half_sent_leaves_nothing_held_at_the_peer() {
+    use weft_sctp::engine::SendPolicy;
+    for interleaving in [false, true] {
+        #[allow(clippy::disallowed_methods)]
+        let start = Instant::now();
+        let (mut a, mut b) = established_pair_with(start, interleaving);
+        delivered(&mut b);
+        let mut now = start;
+        let life = Duration::from_millis(100);
+        a.send_with(
+            now,
+            1,
+            PPID_BINARY,
+            false,
+            &[5; 30_000],
+            SendPolicy::Lifetime(life),
+        )
+        .unwrap();
+        // The first window goes and is acknowledged; the rest waits for the window to
+        // grow, past the lifetime: b's SACKs are held back until then.
+        let first = hop(&mut now, &mut a, &mut b, |_| false);
+        let sent: usize = first.iter().map(|s| s.data.len() + s.idata.len()).sum();
+        assert!((1..25).contains(&sent), "{sent} chunks in the first window");
+        let mut acks = Vec::new();
+        while let Some(p) = b.poll_transmit(now) {
+            acks.push(p);
+        }
+        now = start + life;
+        fire(now, &mut a);
+        for p in acks {
+            a.handle_packet(now, &p);
+        }
+        assert_eq!(a.stats().messages_abandoned, 1);
+        let mut fwd = 0;
+        for _ in 0..50 {
+            for s in hop(&mut now, &mut a, &mut b, |_| false) {
+                fwd += s.fwd.len() + s.ifwd.len();
+            }
+            hop(&mut now, &mut b, &mut a, |_| false);
+            now += Duration::from_millis(50);
+            fire(now, &mut a);
+            fire(now, &mut b);
+            if a.buffered_amount() == 0 && a.poll_timeout().is_none_or(|t| t > now + life) {
+                break;
+            }
+        }
+        assert!(fwd >= 1, "interleaving {interleaving}");
+        assert!(delivered(&mut b).is_empty());
+        assert_eq!(a.buffered_amount(), 0);
+        // Nothing outstanding, so the peer's rwnd is its whole advertised window: it holds
+        // none of the abandoned message's fragments.
+        let s = a.stats();
+        assert_eq!(s.flight_size, 0);
+        assert_eq!(s.peer_rwnd, 8 * 1024 * 1024, "interleaving {interleaving}");
+        a.send(1, PPID_BINARY, false, b"after").unwrap();
+        hop(&mut now, &mut a, &mut b, |_| false);
+        assert_eq!(delivered(&mut b), [(1, b"after".to_vec())]);
+    }
+}

@@ -25,14 +25,17 @@ fn association_harness_survives_hostile_chunks() {
         &[12, 192, 0, 0, 12, 0xff, 0xff, 0xff, 0xff, 0, 1, 0, 2],
         &[0, 0, 0],
     ];
-    let ended: Vec<bool> = samples
-        .iter()
-        .map(|s| weft_sctp::fuzzing::association(start, s))
-        .collect();
-    // The ABORT ends the association: the wrapped chunks do reach it.
-    assert!(ended[0]);
-    // A bare truncated chunk does not.
-    assert!(!ended[7]);
+    // The first byte picks DATA (0) or I-DATA (1) between the two engines.
+    for mode in [0u8, 1] {
+        let ended: Vec<bool> = samples
+            .iter()
+            .map(|s| weft_sctp::fuzzing::association(start, &[&[mode], *s].concat()))
+            .collect();
+        // The ABORT ends the association: the wrapped chunks do reach it.
+        assert!(ended[0]);
+        // A bare truncated chunk does not.
+        assert!(!ended[7]);
+    }
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     for _ in 0..200 {
         let mut data = Vec::new();

@@ -2335,15 +2335,21 @@ fn parse_one(bytes: &[u8]) -> Result<Chunk<'_>, crate::wire::WireError> {
     .parse()
 }
 
-/// Fuzz harness body: two engines set up a real association; then `data`, cut into
-/// packets by a two-byte length prefix, goes to the client, whose answers go to the
-/// server and back. Never a panic; output bounded.
+/// Fuzz harness body: two engines set up a real association (the first byte's low bit:
+/// with I-DATA, RFC 8260, or DATA); then the rest of `data`, cut into packets by a
+/// two-byte length prefix, goes to the client, whose answers go to the server and back.
+/// Never a panic; output bounded.
 #[cfg(feature = "fuzzing")]
 pub fn fuzz_established(start: Instant, data: &[u8]) {
+    let (interleaving, data) = match data.split_first() {
+        Some((mode, rest)) => (mode & 1 == 1, rest),
+        None => (true, data),
+    };
     // Path MTU probes and heartbeats on, so forged HEARTBEAT ACKs meet pending ones.
     let config = EngineConfig {
         max_mtu: 1452,
         heartbeat_interval: Some(Duration::from_millis(500)),
+        interleaving,
         ..EngineConfig::default()
     };
     let mut a = Engine::new(config.clone(), start, 1);

@@ -21,7 +21,8 @@ const MAX_READY: usize = 131_072;
 /// Chunk buffers kept for reuse.
 const POOL_MAX: usize = 1024;
 /// I-DATA fragments held in incomplete messages, at most (as the DATA ring holds at most
-/// `2 * MAX_TSN_AHEAD`); a fragment beyond is dropped unacknowledged.
+/// `2 * MAX_TSN_AHEAD`); a fragment beyond is dropped unacknowledged. This bounds the
+/// number of incomplete messages too.
 const MAX_HELD_FRAGMENTS: usize = 2 * MAX_TSN_AHEAD as usize;
 
 /// One received DATA chunk held until its message is whole.
@@ -51,8 +52,10 @@ struct Partial {
     later: BTreeMap<u32, Vec<u8>>,
     /// FSN of the last fragment (E set), once seen.
     last: Option<u32>,
-    /// Bytes held, and fragments in `later`.
+    /// Bytes held.
     bytes: usize,
+    /// Fragments held (joined or not).
+    frags: usize,
 }
 
 #[derive(Default)]
@@ -135,7 +138,7 @@ pub(super) struct Rx {
     idata: bool,
     /// I-DATA messages being reassembled, by (stream, unordered, MID).
     partial: BTreeMap<(u16, bool, u32), Partial>,
-    /// Fragments held in `partial`.
+    /// Fragments held in `partial`, over all its messages.
     partial_frags: usize,
 }
 
@@ -383,12 +386,15 @@ impl Rx {
             for k in past {
                 if let Some(v) = p.later.remove(&k) {
                     p.bytes -= v.len();
+                    p.frags -= 1;
                     self.held = self.held.saturating_sub(v.len());
                     self.partial_frags -= 1;
                 }
             }
         }
         p.bytes += d.payload.len();
+        p.frags += 1;
+        self.partial_frags += 1;
         self.held = self.held.saturating_add(d.payload.len());
         if fsn == p.next_fsn {
             p.data.extend_from_slice(d.payload);
@@ -396,7 +402,6 @@ impl Rx {
             while let Some(v) = p.later.remove(&p.next_fsn) {
                 p.data.extend_from_slice(&v);
                 p.next_fsn += 1;
-                self.partial_frags -= 1;
                 if self.pool.len() < POOL_MAX {
                     self.pool.push(v);
                 }
@@ -406,7 +411,6 @@ impl Rx {
             buf.clear();
             buf.extend_from_slice(d.payload);
             p.later.insert(fsn, buf);
-            self.partial_frags += 1;
         }
         if p.bytes > self.max_message {
             self.overrun = true;
@@ -416,6 +420,7 @@ impl Rx {
         if whole {
             if let Some(p) = self.partial.remove(&key) {
                 self.held = self.held.saturating_sub(p.bytes);
+                self.partial_frags -= p.frags;
                 let ppid = p.ppid.unwrap_or(0);
                 self.complete(stream, unordered, mid, ppid, p.data, events, event_bytes);
             }
@@ -615,7 +620,7 @@ impl Rx {
             for m in gone {
                 if let Some(p) = self.partial.remove(&(e.stream_id, e.unordered, m)) {
                     self.held = self.held.saturating_sub(p.bytes);
-                    self.partial_frags -= p.later.len();
+                    self.partial_frags -= p.frags;
                 }
             }
             if !e.unordered {
@@ -834,5 +839,164 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(rx.held, 0);
+    }
+
+    fn idata(tsn: u32, stream: u16, mid: u32, flags: u8, fsn: u32, payload: &[u8]) -> IData<'_> {
+        IData {
+            flags,
+            tsn,
+            stream_id: stream,
+            mid,
+            ppid_or_fsn: if flags & Data::BEGINNING != 0 {
+                53
+            } else {
+                fsn
+            },
+            payload,
+        }
+    }
+
+    fn messages(ev: &mut VecDeque<EngineEvent>) -> Vec<(u16, Vec<u8>)> {
+        ev.drain(..)
+            .filter_map(|e| match e {
+                EngineEvent::Message { stream, data, .. } => Some((stream, data)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// RFC 8260 §2.1: fragments of one message are found by stream, U and MID and joined
+    /// in FSN order, whatever their TSNs and whatever lies between them; ordered messages
+    /// still go up in MID order.
+    #[test]
+    fn idata_fragments_join_by_fsn_with_other_messages_between() {
+        let mut rx = Rx::new(1, 10, 1 << 20, true);
+        let (mut ev, mut eb) = (VecDeque::new(), 0);
+        let w = 1 << 20;
+        // Stream 1 MID 0 "abc" in TSNs 1, 3, 5; stream 2 MID 0 "x" at TSN 2; stream 1 MID 1
+        // "y" at TSN 4. Arrival: 5, 4, 2, 1, 3.
+        rx.on_idata(&idata(5, 1, 0, Data::ENDING, 2, b"c"), w, &mut ev, &mut eb);
+        rx.on_idata(&idata(4, 1, 1, BE, 0, b"y"), w, &mut ev, &mut eb);
+        rx.on_idata(&idata(2, 2, 0, BE, 0, b"x"), w, &mut ev, &mut eb);
+        assert_eq!(messages(&mut ev), [(2, b"x".to_vec())]);
+        rx.on_idata(
+            &idata(1, 1, 0, Data::BEGINNING, 0, b"a"),
+            w,
+            &mut ev,
+            &mut eb,
+        );
+        assert!(ev.is_empty());
+        rx.on_idata(&idata(3, 1, 0, 0, 1, b"b"), w, &mut ev, &mut eb);
+        assert_eq!(
+            messages(&mut ev),
+            [(1, b"abc".to_vec()), (1, b"y".to_vec())]
+        );
+        assert_eq!((rx.held, rx.partial_frags, rx.partial.len()), (0, 0, 0));
+        assert_eq!(rx.cum, 5);
+    }
+
+    /// Hostile fragments: a second copy of a fragment under another TSN, one past the
+    /// message's end, a non-first fragment claiming FSN 0: none of them changes the
+    /// message; it completes with the right bytes.
+    #[test]
+    fn idata_conflicting_fragments_do_not_change_the_message() {
+        let mut rx = Rx::new(1, 10, 1 << 20, true);
+        let (mut ev, mut eb) = (VecDeque::new(), 0);
+        let w = 1 << 20;
+        let u = Data::UNORDERED;
+        rx.on_idata(
+            &idata(1, 1, 7, u | Data::ENDING, 2, b"c"),
+            w,
+            &mut ev,
+            &mut eb,
+        );
+        rx.on_idata(&idata(2, 1, 7, u, 5, b"past"), w, &mut ev, &mut eb);
+        rx.on_idata(&idata(3, 1, 7, u, 1, b"b"), w, &mut ev, &mut eb);
+        rx.on_idata(&idata(4, 1, 7, u, 1, b"B"), w, &mut ev, &mut eb);
+        rx.on_idata(&idata(5, 1, 7, u, 0, b"0"), w, &mut ev, &mut eb);
+        assert!(ev.is_empty());
+        rx.on_idata(
+            &idata(6, 1, 7, u | Data::BEGINNING, 0, b"a"),
+            w,
+            &mut ev,
+            &mut eb,
+        );
+        assert_eq!(messages(&mut ev), [(1, b"abc".to_vec())]);
+        assert_eq!((rx.held, rx.partial_frags, rx.partial.len()), (0, 0, 0));
+    }
+
+    /// Messages that never complete cannot pile up: past MAX_HELD_FRAGMENTS fragments
+    /// held, more are dropped unacknowledged; an I-FORWARD-TSN naming them frees them all
+    /// (RFC 8260 §2.3.2).
+    #[test]
+    fn idata_incomplete_messages_are_bounded_and_freed_by_iforward_tsn() {
+        let mut rx = Rx::new(1, 10, 1 << 20, true);
+        let (mut ev, mut eb) = (VecDeque::new(), 0);
+        let w = 1 << 24;
+        let u = Data::UNORDERED | Data::BEGINNING;
+        let mut dropped = 0;
+        for i in 0..(MAX_HELD_FRAGMENTS as u32 + 100) {
+            let out = rx.on_idata(&idata(1 + i, 3, i, u, 0, b"z"), w, &mut ev, &mut eb);
+            if out == DataOutcome::Dropped {
+                dropped += 1;
+            }
+        }
+        assert_eq!(dropped, 100);
+        assert_eq!(rx.partial_frags, MAX_HELD_FRAGMENTS);
+        assert_eq!(rx.held, MAX_HELD_FRAGMENTS);
+        let mut body = Vec::new();
+        body.extend_from_slice(&3u16.to_be_bytes());
+        body.extend_from_slice(&[0, 1]);
+        body.extend_from_slice(&(MAX_HELD_FRAGMENTS as u32 - 1).to_be_bytes());
+        // Past the cumulative point (one TSN the sender gave up before sending it, as it
+        // does for a message's unsent rest); one at or below it is out of date (RFC 3758
+        // §3.6) and changes nothing.
+        let stale = IForwardTsn {
+            new_cum_tsn: MAX_HELD_FRAGMENTS as u32,
+            entries: crate::wire::List::new(&body),
+        };
+        rx.on_iforward_tsn(&stale, &mut ev, &mut eb);
+        assert_eq!(rx.partial_frags, MAX_HELD_FRAGMENTS);
+        let f = IForwardTsn {
+            new_cum_tsn: MAX_HELD_FRAGMENTS as u32 + 1,
+            entries: crate::wire::List::new(&body),
+        };
+        rx.on_iforward_tsn(&f, &mut ev, &mut eb);
+        assert_eq!((rx.held, rx.partial_frags, rx.partial.len()), (0, 0, 0));
+        assert!(ev.is_empty());
+    }
+
+    /// I-FORWARD-TSN on an ordered stream: the held fragments of the skipped MID go, the
+    /// complete message after it is released, and a late fragment of the skipped message
+    /// is not kept.
+    #[test]
+    fn idata_iforward_tsn_skips_an_ordered_mid() {
+        let mut rx = Rx::new(1, 10, 1 << 20, true);
+        let (mut ev, mut eb) = (VecDeque::new(), 0);
+        let w = 1 << 20;
+        // MID 0: first fragment only (TSN 1); TSN 2 lost; MID 1 whole at TSN 3.
+        rx.on_idata(
+            &idata(1, 4, 0, Data::BEGINNING, 0, b"a"),
+            w,
+            &mut ev,
+            &mut eb,
+        );
+        rx.on_idata(&idata(3, 4, 1, BE, 0, b"next"), w, &mut ev, &mut eb);
+        assert!(ev.is_empty());
+        let mut body = Vec::new();
+        body.extend_from_slice(&4u16.to_be_bytes());
+        body.extend_from_slice(&[0, 0]);
+        body.extend_from_slice(&0u32.to_be_bytes());
+        let f = IForwardTsn {
+            new_cum_tsn: 2,
+            entries: crate::wire::List::new(&body),
+        };
+        rx.on_iforward_tsn(&f, &mut ev, &mut eb);
+        assert_eq!(messages(&mut ev), [(4, b"next".to_vec())]);
+        assert_eq!(rx.cum, 3);
+        // A late copy of MID 0's end under a new TSN is acknowledged, not kept.
+        rx.on_idata(&idata(4, 4, 0, Data::ENDING, 1, b"b"), w, &mut ev, &mut eb);
+        assert!(ev.is_empty());
+        assert_eq!((rx.held, rx.partial_frags, rx.partial.len()), (0, 0, 0));
     }
 }

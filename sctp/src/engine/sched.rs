@@ -168,13 +168,20 @@ impl OutQueue {
         Some(c)
     }
 
-    /// Drops the queued chunks of message `msg` on `stream`; returns their payload bytes.
-    pub fn remove_message(&mut self, stream: u16, msg: u32) -> usize {
+    /// Drops the queued chunks of message `msg` on `stream`; returns their payload bytes
+    /// and, when `in_progress` (the message's first chunks have TSNs), a chunk that stands
+    /// for the dropped rest: numbered as the next fragment would have been, E set, no data.
+    pub fn remove_message(
+        &mut self,
+        stream: u16,
+        msg: u32,
+        in_progress: bool,
+    ) -> (usize, Option<OutChunk>) {
         let Some(st) = self.streams.get_mut(&stream) else {
-            return 0;
+            return (0, None);
         };
         let Some(base) = st.chunks.front().map(|c| c.msg) else {
-            return 0;
+            return (0, None);
         };
         // A stream's chunks are in message order: the message is one run of them.
         let key = msg.wrapping_sub(base);
@@ -185,11 +192,24 @@ impl OutQueue {
             .chunks
             .partition_point(|c| c.msg.wrapping_sub(base) <= key);
         if a == b {
-            return 0;
+            return (0, None);
         }
         let mut bytes = 0;
+        let mut rest = None;
         for c in st.chunks.drain(a..b) {
             bytes += c.data.len();
+            if in_progress && rest.is_none() {
+                rest = Some(OutChunk {
+                    mid: st.mid,
+                    fsn: st.fsn,
+                    flags: (c.flags & Data::UNORDERED) | Data::ENDING,
+                    data: Bytes::new(),
+                    ..c
+                });
+            }
+        }
+        if rest.is_some() {
+            st.fsn = st.fsn.wrapping_add(1);
         }
         self.len -= b - a;
         let now_empty = st.chunks.is_empty();
@@ -200,7 +220,7 @@ impl OutQueue {
         } else if let Some(i) = self.order.iter().position(|&e| e == (stream, msg)) {
             self.order.remove(i);
         }
-        bytes
+        (bytes, rest)
     }
 
     /// RFC 6525 §5.2.4 (RFC 8260 §2.3.3 for MIDs): the stream's sequences restart at 0.
@@ -353,8 +373,8 @@ mod tests {
             push(&mut q, 1, 0, 150, false);
             push(&mut q, 2, 1, 150, false);
             push(&mut q, 1, 2, 50, false);
-            assert_eq!(q.remove_message(2, 1), 150);
-            assert_eq!(q.remove_message(2, 1), 0);
+            assert_eq!(q.remove_message(2, 1, false).0, 150);
+            assert_eq!(q.remove_message(2, 1, false).0, 0);
             let out = drain(&mut q);
             // Message 2 gets SSN/MID 1: message 1, removed, was on another stream.
             assert_eq!(out, vec![(1, 0, 0, 0), (1, 0, 0, 1), (1, 2, 1, 0)]);

@@ -412,7 +412,7 @@ impl Tx {
                     // RFC 3758 §4.1 TR4: the lifetime is checked before a retransmission.
                     if s.chunk.limited && self.gives_up(s, now) {
                         let msg = s.chunk.msg;
-                        self.abandon(msg);
+                        self.abandon(msg, now);
                         self.rtx.pop_front();
                         continue;
                     }
@@ -714,7 +714,7 @@ impl Tx {
             };
             if !s.abandoned && self.gives_up(s, now) {
                 let msg = s.chunk.msg;
-                self.abandon(msg);
+                self.abandon(msg, now);
             }
         }
         check.clear();
@@ -726,7 +726,13 @@ impl Tx {
     /// lie between them) count as acknowledged and no longer outstanding; those without a
     /// TSN leave the queue (§4.1 TR3). Their bytes leave the buffered amount. False when
     /// `msg` has no limit or was abandoned already.
-    pub fn abandon(&mut self, msg: u32) -> bool {
+    ///
+    /// A message abandoned part sent, part queued, also takes one more TSN for its unsent
+    /// rest, abandoned at once and never sent: the (I-)FORWARD TSN then reaches past it,
+    /// so the peer drops the fragments it holds (otherwise they would stay for ever when
+    /// they are all below the peer's cumulative TSN, and with DATA block the peer's
+    /// reassembly ring). dcsctp does the same.
+    pub fn abandon(&mut self, msg: u32, now: Instant) -> bool {
         let Some(l) = self
             .limited_index(msg)
             .and_then(|i| self.limited.get_mut(i))
@@ -774,9 +780,25 @@ impl Tx {
             }
             self.in_flight_bytes = self.in_flight_bytes.saturating_sub(released);
         }
-        let queued = self.queue.remove_message(stream, msg);
+        let in_progress = first.is_some() && last.is_none();
+        let (queued, rest) = self.queue.remove_message(stream, msg, in_progress);
         self.queued_bytes = self.queued_bytes.saturating_sub(queued);
         released += queued;
+        if let Some(chunk) = rest {
+            let tsn = self.next_tsn;
+            self.next_tsn = tsn.wrapping_add(1);
+            self.in_flight.push_back(Sent {
+                chunk,
+                sent_at: now,
+                transmissions: 0,
+                acked: false,
+                in_flight: false,
+                marked: false,
+                misses: 0,
+                fast_retransmitted: None,
+                abandoned: true,
+            });
+        }
         self.release_stream_bytes(stream, released);
         self.advance_ack_point();
         self.trim_limited();
@@ -826,7 +848,7 @@ impl Tx {
             let msg = c.msg;
             match self.limit_of(msg) {
                 Some(Limit::Until(t)) if now >= t => {
-                    if !self.abandon(msg) {
+                    if !self.abandon(msg, now) {
                         return;
                     }
                 }
@@ -861,7 +883,7 @@ impl Tx {
             }
         }
         for &msg in &check {
-            self.abandon(msg);
+            self.abandon(msg, now);
         }
         check.clear();
         self.check = check;
