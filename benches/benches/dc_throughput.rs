@@ -9,7 +9,9 @@
 //! Stacks, in the same run, with the same message size and the same total:
 //! - `weft`: weft-peer's tokio `PeerConnection` (SCTP on sctp-proto 0.10.8, through
 //!   weft-sctp);
-//! - `weft_engine`: the same, over weft's own SCTP engine (the default since issue 12);
+//! - `weft_engine`: the same, over weft's own SCTP engine (the default since issue 12),
+//!   which uses I-DATA (RFC 8260) between two weft peers; `weft_engine_data`: the same
+//!   with DATA (I-DATA not declared), as with peers that lack it;
 //! - `webrtc_rs`: webrtc-rs's `webrtc` 0.21 `PeerConnection` (its own SCTP, `rtc-sctp`),
 //!   default codecs and interceptors, as a user builds it;
 //! - `str0m`: str0m 0.24's sans-IO `Rtc` (SCTP on sctp-proto 0.10.8, pure-Rust crypto
@@ -111,15 +113,27 @@ mod weft {
         setup_with(weft_sctp::EngineKind::SctpProto).await
     }
 
-    /// weft over its own SCTP engine (issue 12).
+    /// weft over its own SCTP engine (issue 12), I-DATA between the two (the default).
     pub async fn setup_engine() -> WeftPair {
         setup_with(weft_sctp::EngineKind::Weft).await
     }
+
+    /// weft over its own SCTP engine with DATA (neither side declares I-DATA).
+    pub async fn setup_engine_data() -> WeftPair {
+        INTERLEAVING.store(false, std::sync::atomic::Ordering::Relaxed);
+        let pair = setup_with(weft_sctp::EngineKind::Weft).await;
+        INTERLEAVING.store(true, std::sync::atomic::Ordering::Relaxed);
+        pair
+    }
+
+    /// Whether the next pair declares I-DATA.
+    static INTERLEAVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
     fn config(engine: weft_sctp::EngineKind) -> PeerConfig {
         let certificate = PeerConfig::generate_certificate().unwrap();
         let mut rtc = RtcConfig::new(certificate);
         rtc.sctp_engine = engine;
+        rtc.sctp_interleaving = INTERLEAVING.load(std::sync::atomic::Ordering::Relaxed);
         PeerConfig {
             rtc: Some(rtc),
             ..PeerConfig::loopback()
@@ -701,6 +715,13 @@ fn main() {
     group.throughput(Throughput::Bytes(total as u64));
     bench_stack(&mut group, &rt, "weft", total, weft::setup);
     bench_stack(&mut group, &rt, "weft_engine", total, weft::setup_engine);
+    bench_stack(
+        &mut group,
+        &rt,
+        "weft_engine_data",
+        total,
+        weft::setup_engine_data,
+    );
     bench_stack(&mut group, &rt, "webrtc_rs", total, webrtc_rs::setup);
     bench_stack(&mut group, &rt, "str0m", total, str0m_pair::setup);
     group.finish();

@@ -6,8 +6,10 @@
 //! channels), on one tokio current-thread runtime, so both ends' CPU is on one thread.
 //! Each side of weft is a small async loop around its sans-IO `Association` (receive from
 //! the pipe, timers, send what `poll_output` gives); webrtc-rs runs its own tasks.
-//! `weft_direct` joins two weft associations without the pipe (each packet handed
-//! straight to the other side), to show what the pipe itself costs.
+//! `weft` uses I-DATA (RFC 8260) between the two weft associations, as weft does by
+//! default; `weft_data` the same with DATA. `weft_direct` joins two weft associations
+//! without the pipe (each packet handed straight to the other side), to show what the pipe
+//! itself costs.
 //!
 //! The sender behaves as a browser application with back-pressure: it sends while the
 //! channel's buffered amount is under 1 MiB and waits for the buffered-amount-low event
@@ -54,8 +56,13 @@ async fn weft_side(
     load: Option<Load>,
     total: usize,
     done: Arc<Notify>,
+    interleaving: bool,
 ) {
-    let mut assoc = Association::new(Instant::now(), Config::new(role));
+    let config = Config {
+        interleaving,
+        ..Config::new(role)
+    };
+    let mut assoc = Association::new(Instant::now(), config);
     let payload = vec![0x5a; load.map_or(0, |l| l.size)];
     let mut id = None;
     let mut sent = 0;
@@ -138,13 +145,16 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn weft_pipe(load: Load) {
+/// Two weft associations over the pipe; with `interleaving` they use I-DATA (RFC 8260),
+/// else DATA.
+async fn weft_pipe(load: Load, interleaving: bool) {
     let (a, b) = pipe();
     let (a, b): (Arc<dyn Conn + Send + Sync>, Arc<dyn Conn + Send + Sync>) =
         (Arc::new(a), Arc::new(b));
     let done = Arc::new(Notify::new());
-    let sender = tokio::spawn(weft_side(Role::Client, a, Some(load), 0, done.clone()));
-    weft_side(Role::Server, b, None, load.bytes(), done).await;
+    let i = interleaving;
+    let sender = tokio::spawn(weft_side(Role::Client, a, Some(load), 0, done.clone(), i));
+    weft_side(Role::Server, b, None, load.bytes(), done, i).await;
     let _ = sender.await;
 }
 
@@ -286,7 +296,10 @@ fn bench_load(c: &mut Criterion, name: &str, load: Load) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(8));
     group.warm_up_time(Duration::from_secs(1));
-    group.bench_function("weft", |b| b.iter(|| rt.block_on(weft_pipe(load))));
+    group.bench_function("weft", |b| b.iter(|| rt.block_on(weft_pipe(load, true))));
+    group.bench_function("weft_data", |b| {
+        b.iter(|| rt.block_on(weft_pipe(load, false)))
+    });
     group.bench_function("webrtc_rs", |b| {
         b.iter(|| rt.block_on(webrtc_rs_pipe(load)))
     });

@@ -51,6 +51,11 @@ pub struct RtcConfig {
     /// default. SCTP packets start at 1200 bytes and grow only as far as probes confirm
     /// the path carries; 0 turns probing off.
     pub max_ip_mtu: usize,
+    /// With weft's SCTP engine: declare I-DATA (RFC 8260), so that with a peer that
+    /// declares it too the channels take turns per chunk (a large message does not hold
+    /// back the others). On by default; Chromium declares it only with its field trial
+    /// WebRTC-DataChannelMessageInterleaving.
+    pub sctp_interleaving: bool,
 }
 
 impl RtcConfig {
@@ -67,6 +72,7 @@ impl RtcConfig {
             rtcp_interval: Duration::from_secs(1),
             sctp_engine: weft_sctp::EngineKind::Weft,
             max_ip_mtu: 1500,
+            sctp_interleaving: true,
         }
     }
 }
@@ -2311,6 +2317,7 @@ impl Rtc {
             weft_sctp::Role::Server
         });
         cfg.engine = self.config.sctp_engine;
+        cfg.interleaving = self.config.sctp_interleaving;
         cfg.remote_port = self.remote_sctp_port;
         cfg.max_message_size = self.config.max_message_size;
         cfg.remote_max_message_size = self.remote_max_message_size;

@@ -21,8 +21,11 @@
 //! cookie, reliable ordered and unordered DATA, SACK, congestion control, partial
 //! reliability (FORWARD TSN sent and received, RFC 3758 §3.5-3.6), stream reset (RFC
 //! 6525), zero checksum over DTLS (RFC 9653), shutdown and abort, HEARTBEAT (RFC 9260
-//! §8.3) and path MTU discovery (RFC 8899, up to [`Config::max_mtu`]), tested against
-//! sctp-proto.
+//! §8.3), path MTU discovery (RFC 8899, up to [`Config::max_mtu`]), and I-DATA with
+//! I-FORWARD-TSN (RFC 8260) when the peer declares them ([`Config::interleaving`]): the
+//! channels then take turns per chunk, so a large message does not hold back the others.
+//! Tested against sctp-proto, itself, webrtc-rs and Chromium (DATA, and I-DATA with
+//! Chromium's interleaving field trial).
 //!
 //! The deprecated partial-message PPIDs 52 and 54 (RFC 8831 §8) are accepted on receive:
 //! weft maps them before the engine sees the packet and joins the pieces (one ambiguity:

@@ -54,6 +54,20 @@
 //! still behind it once an RTT has passed, and at T3). Reliable messages pay a flag test
 //! for it: limits live in a side list of limited messages only.
 //!
+//! I-DATA and I-FORWARD-TSN (RFC 8260, [`EngineConfig::interleaving`], on by default):
+//! declared in Supported Extensions and used, for every message both ways, when the peer
+//! declares them too (§2.2.1; DATA or FORWARD TSN from such a peer, or I-DATA from one that
+//! did not declare it, ends the association as a Protocol Violation). The send queue is per
+//! stream (the `sched` module): round robin per chunk over the streams with data under
+//! I-DATA (the round-robin scheduler of §3.2, interleaving), first come first served per
+//! whole message under DATA. Messages get their SSN or MID with the TSN of their first
+//! chunk and each chunk its FSN with its own TSN. The receiver joins I-DATA fragments by
+//! stream, U flag and MID in FSN order (whatever lies between them in TSN order), delivers
+//! ordered messages in MID order, and takes I-FORWARD-TSN entries for ordered and unordered
+//! messages (§2.3.2). A message abandoned half sent gives its unsent rest one more TSN,
+//! abandoned at once, so that the (I-)FORWARD TSN reaches past it and the peer drops what it
+//! holds of the message (as dcsctp does).
+//!
 //! Beyond RFC 9260: a fast-retransmitted chunk whose retransmission is lost is fast
 //! retransmitted again once a TSN sent after the retransmission is acknowledged (the
 //! evidence RFC 8985 uses for TCP), instead of waiting for T3. Max.Burst (§6.1 D) caps
@@ -63,7 +77,8 @@
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
 //! reporting unrecognized parameters, ICMP Packet Too Big (RFC 8899 §4.6; a sans-IO
-//! engine sees none), I-DATA and I-FORWARD-TSN (RFC 8260), ECN. None of those are
+//! engine sees none), ECN, stream schedulers other than round robin (RFC 8260 §3: priority
+//! and weighted fair queueing; data channel priorities are not applied). None of those are
 //! advertised. A peer's stream
 //! reset deferred behind missing TSNs resets the SSN when the gap closes; a message after
 //! the reset that completes before that is not yet kept apart. After a black hole (RFC
