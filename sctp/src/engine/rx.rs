@@ -242,11 +242,17 @@ impl Rx {
         event_bytes: &mut usize,
     ) -> DataOutcome {
         let tsn = d.tsn;
-        let valid_stream =
-            match self.accept(tsn, d.stream_id, d.payload.len(), rwnd_limit, *event_bytes) {
-                Ok(valid) => valid,
-                Err(outcome) => return outcome,
-            };
+        let valid_stream = match self.accept(
+            tsn,
+            d.stream_id,
+            d.payload.len(),
+            rwnd_limit,
+            *event_bytes,
+            false,
+        ) {
+            Ok(valid) => valid,
+            Err(outcome) => return outcome,
+        };
         let index = tsn.wrapping_sub(self.base) as usize;
         if valid_stream {
             let mut buf = self.pool.pop().unwrap_or_default();
@@ -273,6 +279,8 @@ impl Rx {
 
     /// The checks every DATA and I-DATA chunk passes (duplicate, window, room), then its
     /// TSN marked as arrived: `Ok(valid stream)`, or what became of the chunk.
+    /// `holds`: an I-DATA fragment that may wait for others (not a whole message).
+    #[allow(clippy::too_many_arguments)]
     fn accept(
         &mut self,
         tsn: u32,
@@ -280,6 +288,7 @@ impl Rx {
         len: usize,
         rwnd_limit: usize,
         event_bytes: usize,
+        holds: bool,
     ) -> Result<bool, DataOutcome> {
         if self.seen(tsn) {
             if self.dups.len() < MAX_DUPS {
@@ -303,7 +312,7 @@ impl Rx {
             self.overrun = true;
             return Err(DataOutcome::Dropped);
         }
-        if self.idata && self.partial_frags >= MAX_HELD_FRAGMENTS {
+        if holds && self.partial_frags >= MAX_HELD_FRAGMENTS {
             return Err(DataOutcome::Dropped);
         }
         // RFC 9260 §6.5: an invalid stream is acknowledged and reported, not delivered.
@@ -334,6 +343,7 @@ impl Rx {
             d.payload.len(),
             rwnd_limit,
             *event_bytes,
+            !(d.beginning() && d.ending()),
         ) {
             Ok(true) => {}
             Ok(false) => {
@@ -944,6 +954,11 @@ mod tests {
         assert_eq!(dropped, 100);
         assert_eq!(rx.partial_frags, MAX_HELD_FRAGMENTS);
         assert_eq!(rx.held, MAX_HELD_FRAGMENTS);
+        // A whole message is never held as a fragment: it still goes through.
+        let next = MAX_HELD_FRAGMENTS as u32 + 1;
+        let whole = idata(next, 3, 1 << 20, Data::UNORDERED | BE, 0, b"whole");
+        assert_eq!(rx.on_idata(&whole, w, &mut ev, &mut eb), DataOutcome::New);
+        assert_eq!(messages(&mut ev), [(3, b"whole".to_vec())]);
         let mut body = Vec::new();
         body.extend_from_slice(&3u16.to_be_bytes());
         body.extend_from_slice(&[0, 1]);
@@ -952,13 +967,13 @@ mod tests {
         // does for a message's unsent rest); one at or below it is out of date (RFC 3758
         // §3.6) and changes nothing.
         let stale = IForwardTsn {
-            new_cum_tsn: MAX_HELD_FRAGMENTS as u32,
+            new_cum_tsn: next,
             entries: crate::wire::List::new(&body),
         };
         rx.on_iforward_tsn(&stale, &mut ev, &mut eb);
         assert_eq!(rx.partial_frags, MAX_HELD_FRAGMENTS);
         let f = IForwardTsn {
-            new_cum_tsn: MAX_HELD_FRAGMENTS as u32 + 1,
+            new_cum_tsn: next + 1,
             entries: crate::wire::List::new(&body),
         };
         rx.on_iforward_tsn(&f, &mut ev, &mut eb);
