@@ -18,7 +18,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use weft_peer::{
-    ChannelOptions, DataChannel, PeerConfig, PeerConnection, PeerEvent, RtcConfig, Stats,
+    ChannelOptions, DataChannel, PeerConfig, PeerConnection, PeerEvent, RtcConfig, SharedSocket,
+    Stats,
 };
 
 /// Set in the child, which runs inside the namespace.
@@ -50,15 +51,38 @@ impl Drop for Netns {
 
 #[test]
 fn data_channel_plpmtu_settles_below_a_1280_byte_loopback_in_a_namespace() {
+    in_netns(
+        "data_channel_plpmtu_settles_below_a_1280_byte_loopback_in_a_namespace",
+        false,
+    );
+}
+
+/// The same with the answering side on a `SharedSocket`: its socket has the same
+/// IP_PMTUDISC_PROBE (no fragmentation by this host), and its GSO sends and batched reads
+/// carry the probes like an own socket's.
+#[test]
+fn data_channel_plpmtu_settles_on_a_shared_socket_in_a_namespace() {
+    in_netns(
+        "data_channel_plpmtu_settles_on_a_shared_socket_in_a_namespace",
+        true,
+    );
+}
+
+/// Runs the test `name` again inside a new namespace whose loopback carries 1280 bytes.
+fn in_netns(name: &str, shared: bool) {
     if std::env::var_os(CHILD).is_some() {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .unwrap()
-            .block_on(child());
+            .block_on(child(shared));
         return;
     }
-    let ns = Netns(format!("weft-pmtu-{}", std::process::id()));
+    let ns = Netns(format!(
+        "weft-pmtu-{}-{}",
+        std::process::id(),
+        u8::from(shared)
+    ));
     ip(&["netns", "add", &ns.0]);
     ip(&[
         "-n",
@@ -74,11 +98,7 @@ fn data_channel_plpmtu_settles_below_a_1280_byte_loopback_in_a_namespace() {
     let out = Command::new("ip")
         .args(["netns", "exec", &ns.0])
         .arg(exe)
-        .args([
-            "--exact",
-            "data_channel_plpmtu_settles_below_a_1280_byte_loopback_in_a_namespace",
-            "--nocapture",
-        ])
+        .args(["--exact", name, "--nocapture"])
         .env(CHILD, "1")
         .output()
         .unwrap();
@@ -101,11 +121,13 @@ async fn within<T>(secs: u64, what: &str, f: impl Future<Output = T>) -> T {
     }
 }
 
-async fn peer() -> PeerConnection {
+/// A connection on its own loopback socket, or on `shared`.
+async fn peer(shared: Option<SharedSocket>) -> PeerConnection {
     let mut rtc = RtcConfig::new(PeerConfig::generate_certificate().unwrap());
     rtc.sctp_engine = weft_sctp::EngineKind::Weft;
     PeerConnection::new(PeerConfig {
         rtc: Some(rtc),
+        shared,
         ..PeerConfig::loopback()
     })
     .await
@@ -123,9 +145,18 @@ async fn sctp_packet_size(pc: &PeerConnection) -> Option<u32> {
     .unwrap()
 }
 
-async fn child() {
-    let a = peer().await;
-    let b = peer().await;
+async fn child(shared: bool) {
+    let socket = if shared {
+        Some(
+            SharedSocket::bind("127.0.0.1:0".parse().unwrap())
+                .await
+                .unwrap(),
+        )
+    } else {
+        None
+    };
+    let a = peer(None).await;
+    let b = peer(socket).await;
     let ours = a
         .create_data_channel("pmtu", ChannelOptions::default())
         .await

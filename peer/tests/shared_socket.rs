@@ -2,6 +2,9 @@
 //! `Mux` (ICE ufrag first, then the remote address), each with its own client on the
 //! simulated network: every data channel opens and echoes, nothing crosses over.
 
+#[cfg(feature = "tokio")]
+#[path = "common/pc.rs"]
+mod pc;
 #[path = "common/sim.rs"]
 mod sim;
 
@@ -150,4 +153,184 @@ fn ten_connections_share_one_socket() {
     // Only datagrams before any check could be unroutable; none are expected here, since
     // the clients' first datagrams to the server are checks.
     assert_eq!(misrouted, 0);
+}
+
+/// The tokio driver on a real `SharedSocket` (loopback UDP).
+#[cfg(feature = "tokio")]
+mod driver {
+    use std::collections::HashSet;
+    use std::net::UdpSocket;
+    use std::time::Duration;
+
+    use super::pc::{negotiate, remote_channel, within};
+    use weft_peer::{ChannelOptions, DataChannel, PeerConfig, PeerConnection, SharedSocket};
+    use weft_stun::{Class, Message, MessageBuilder, MessageType, TransactionId};
+
+    /// A server connection on a new `SharedSocket` and a client on its own socket,
+    /// negotiated, with a data channel `label` the client made.
+    async fn shared_pair(
+        label: &str,
+    ) -> (SharedSocket, PeerConnection, PeerConnection, DataChannel) {
+        let shared = SharedSocket::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
+        let server = PeerConnection::new(PeerConfig {
+            shared: Some(shared.clone()),
+            ..PeerConfig::default()
+        })
+        .await
+        .unwrap();
+        let client = PeerConnection::new(PeerConfig::loopback()).await.unwrap();
+        let ch = client
+            .create_data_channel(label, ChannelOptions::default())
+            .await
+            .unwrap();
+        negotiate(&client, &server).await;
+        (shared, server, client, ch)
+    }
+
+    fn sdp_attr(sdp: &str, name: &str) -> String {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_else(|| panic!("no {name} in {sdp}"))
+            .trim()
+            .to_owned()
+    }
+
+    /// A GRO super-datagram (here: a GSO send over loopback, which the kernel hands to a
+    /// socket with UDP_GRO on as one buffer) of eight STUN binding requests reaches the
+    /// connection as eight datagrams: eight responses come back, one per transaction.
+    #[tokio::test]
+    async fn gro_super_datagram_is_split_into_its_datagrams() {
+        let (shared, server, client, _ch) = shared_pair("gro").await;
+        let offer = client.local_description().await.unwrap().unwrap().sdp;
+        let answer = server.local_description().await.unwrap().unwrap().sdp;
+        let username = format!(
+            "{}:{}",
+            sdp_attr(&answer, "a=ice-ufrag:"),
+            sdp_attr(&offer, "a=ice-ufrag:")
+        );
+        let pwd = sdp_attr(&answer, "a=ice-pwd:");
+
+        const K: usize = 8;
+        let mut segments = Vec::new();
+        let mut size = None;
+        for i in 0..K {
+            let mut buf = [0u8; 256];
+            let mut b = MessageBuilder::new(
+                &mut buf,
+                MessageType::BINDING_REQUEST,
+                TransactionId([i as u8 + 1; 12]),
+            )
+            .unwrap();
+            b.add_raw(weft_stun::attr::USERNAME, username.as_bytes())
+                .unwrap();
+            b.add_raw(weft_stun::attr::PRIORITY, &0x6e00_01ffu32.to_be_bytes())
+                .unwrap();
+            b.add_raw(weft_stun::attr::ICE_CONTROLLING, &[7; 8])
+                .unwrap();
+            b.add_message_integrity(pwd.as_bytes()).unwrap();
+            b.add_fingerprint().unwrap();
+            let m = b.finish();
+            assert_eq!(*size.get_or_insert(m.len()), m.len());
+            segments.extend_from_slice(m);
+        }
+        let size = size.unwrap();
+
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let state = quinn_udp::UdpSocketState::new((&sock).into()).unwrap();
+        if state.max_gso_segments() < K {
+            eprintln!("no UDP GSO here: skipped");
+            return;
+        }
+        state
+            .try_send(
+                (&sock).into(),
+                &quinn_udp::Transmit {
+                    destination: shared.local_addr(),
+                    ecn: None,
+                    contents: &segments,
+                    segment_size: Some(size),
+                    src_ip: None,
+                },
+            )
+            .unwrap();
+        let answered = tokio::task::spawn_blocking(move || {
+            let mut answered = HashSet::new();
+            let mut buf = vec![0u8; 65536];
+            let mut meta = [quinn_udp::RecvMeta::default()];
+            for _ in 0..25 {
+                let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+                let Ok(n) = state.recv((&sock).into(), &mut iov, &mut meta) else {
+                    continue;
+                };
+                for m in meta.iter().take(n) {
+                    let stride = if m.stride == 0 { m.len } else { m.stride };
+                    for d in buf[..m.len].chunks(stride.max(1)) {
+                        if let Ok(r) = Message::parse(d) {
+                            if r.class() == Class::SuccessResponse {
+                                answered.insert(r.transaction_id().0);
+                            }
+                        }
+                    }
+                }
+                if answered.len() == K {
+                    break;
+                }
+            }
+            answered
+        })
+        .await
+        .unwrap();
+        assert_eq!(answered.len(), K, "one response per request of the batch");
+        client.close().await;
+        server.close().await;
+    }
+
+    /// Data channel throughput through a `SharedSocket`, both ways: run it in release with
+    /// `cargo test --release -p weft-peer --test shared_socket -- --ignored --nocapture`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "a measurement, not a check"]
+    async fn shared_socket_throughput() {
+        #[allow(clippy::disallowed_methods)]
+        fn now() -> std::time::Instant {
+            std::time::Instant::now()
+        }
+        const MSG: usize = 16 * 1024;
+        const TOTAL: usize = 256 * 1024 * 1024;
+        let (_shared, server, client, ch) = shared_pair("bulk").await;
+        let theirs = remote_channel(&server).await;
+        within(10, "open", ch.opened()).await.unwrap();
+        for (name, tx, rx) in [
+            ("to the shared socket", &ch, &theirs),
+            ("from the shared socket", &theirs, &ch),
+        ] {
+            let payload = bytes::Bytes::from(vec![0x5au8; MSG]);
+            let start = now();
+            let recv = async {
+                let mut got = 0;
+                while got < TOTAL {
+                    got += rx.recv().await.unwrap().data.len();
+                }
+            };
+            let send = async {
+                for _ in 0..TOTAL / MSG {
+                    while tx.buffered_amount().await.unwrap() > 4 * 1024 * 1024 {
+                        tokio::time::sleep(Duration::from_micros(200)).await;
+                    }
+                    tx.send_binary(payload.clone()).await.unwrap();
+                }
+            };
+            within(120, name, async { tokio::join!(send, recv) }).await;
+            let secs = start.elapsed().as_secs_f64();
+            println!(
+                "shared_socket_throughput {name}: {:.1} MiB/s",
+                TOTAL as f64 / (1024.0 * 1024.0) / secs
+            );
+        }
+        client.close().await;
+        server.close().await;
+    }
 }

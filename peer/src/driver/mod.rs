@@ -39,6 +39,7 @@ mod channel;
 mod shared;
 mod task;
 mod track;
+mod udp;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -119,8 +120,11 @@ fn cert_error(_: &weft_dtls_srtp::cert::CertError) -> &'static str {
 /// about 208 KiB; the kernel caps the request at `net.core.rmem_max`).
 const RECV_BUFFER: usize = 1 << 20;
 
-/// A non-blocking UDP socket bound to `addr`, with [`RECV_BUFFER`], on tokio.
-pub(crate) fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, RtcError> {
+/// A non-blocking UDP socket bound to `addr`, with [`RECV_BUFFER`], on tokio; and its
+/// batched I/O state (quinn-udp: GSO, GRO, recvmmsg), none where the kernel refuses it.
+pub(crate) fn bind_udp(
+    addr: SocketAddr,
+) -> Result<(UdpSocket, Option<quinn_udp::UdpSocketState>), RtcError> {
     let err = |_| RtcError::InvalidState("cannot bind a UDP socket");
     let domain = socket2::Domain::for_address(addr);
     let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))
@@ -133,10 +137,12 @@ pub(crate) fn bind_udp(addr: SocketAddr) -> Result<UdpSocket, RtcError> {
     // IPV6_MTU_DISCOVER = IPV6_PMTUDISC_PROBE and IPV6_DONTFRAG) on Linux when it makes its
     // state for a socket: datagrams go with DF set and are never fragmented by this host,
     // as path MTU probes must be (RFC 8899 §3 item 2); one larger than the interface MTU
-    // fails with EMSGSIZE, which the driver drops like any lost datagram. Made here once so
-    // that shared sockets, which get no batch state, have the options too.
-    let _ = quinn_udp::UdpSocketState::new(quinn_udp::UdpSockRef::from(&s));
-    UdpSocket::from_std(s.into()).map_err(err)
+    // fails with EMSGSIZE, which the driver drops like any lost datagram. It turns UDP_GRO
+    // on too, so every reader of the socket must split super-datagrams at their stride
+    // ([`udp::recv_batch`]). Made here once for own and shared sockets alike.
+    let state = quinn_udp::UdpSocketState::new(quinn_udp::UdpSockRef::from(&s)).ok();
+    let sock = UdpSocket::from_std(s.into()).map_err(err)?;
+    Ok((sock, state))
 }
 
 /// The host's interface addresses (RFC 8445 §5.1.1.1: a host candidate per interface
@@ -249,9 +255,14 @@ impl PeerConnection {
             }
         };
         let mut sockets = Vec::new();
+        // Batched I/O where the kernel has it; if any socket refuses, none has it.
+        let mut batch = Vec::new();
         let mut link = None;
         match &config.shared {
-            Some(shared) => sockets.push((shared.local, shared.socket.clone())),
+            Some(shared) => {
+                sockets.push((shared.local, shared.socket.clone()));
+                batch.push(shared.batch.clone());
+            }
             None => {
                 let bind = if config.bind.is_empty() {
                     interface_addresses(config.include_loopback)
@@ -259,11 +270,12 @@ impl PeerConnection {
                     config.bind
                 };
                 for ip in bind {
-                    let s = bind_udp(SocketAddr::new(ip, 0))?;
+                    let (s, state) = bind_udp(SocketAddr::new(ip, 0))?;
                     let a = s
                         .local_addr()
                         .map_err(|_| RtcError::InvalidState("cannot bind a UDP socket"))?;
                     sockets.push((a, Arc::new(s)));
+                    batch.push(state.map(Arc::new));
                 }
             }
         }
@@ -295,9 +307,11 @@ impl PeerConnection {
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let (state_tx, state_rx) = watch::channel(rtc.connection_state());
         let (gather_tx, gather_rx) = watch::channel(rtc.ice_gathering_state());
+        let batch = batch.into_iter().collect::<Option<Vec<_>>>();
         let core = Core::new(
             rtc,
             sockets,
+            batch.unwrap_or_default(),
             link,
             ev_tx,
             state_tx,

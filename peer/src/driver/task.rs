@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot, watch, Mutex};
 use super::channel::{DataChannel, DataChannelMessage};
 use super::shared::{Routed, RouterCmd};
 use super::track::RemoteTrack;
+use super::udp::{recv_batch, recv_buffers, READS};
 use super::PeerEvent;
 use crate::{
     ChannelRef, ChannelState, Event, Frame, IceGatheringState, Input, Output, PeerConnectionState,
@@ -67,9 +68,10 @@ pub(crate) struct Core {
     tracks: HashMap<TransceiverId, mpsc::UnboundedSender<Frame>>,
     cmd: mpsc::WeakSender<Command>,
     outbox: Vec<Transmit>,
-    /// Batched I/O state (quinn-udp: GSO/GRO, recvmmsg) of each own socket, by index in
-    /// `sockets`; none for a shared socket, whose router reads datagrams one by one.
-    batch: Vec<quinn_udp::UdpSocketState>,
+    /// Batched I/O state (quinn-udp: GSO/GRO, recvmmsg) of each socket, by index in
+    /// `sockets` (a shared socket's is the one its [`super::SharedSocket`] holds); empty
+    /// where the kernel refused it, and datagrams then go one by one.
+    batch: Vec<Arc<quinn_udp::UdpSocketState>>,
     /// Segments of one GSO send, back to back.
     gso_buf: Vec<u8>,
     /// The kernel refused a GSO send as unsupported (EIO, EINVAL): datagrams go one by
@@ -82,23 +84,13 @@ impl Core {
     pub(crate) fn new(
         rtc: Rtc,
         sockets: Vec<(SocketAddr, Arc<UdpSocket>)>,
+        batch: Vec<Arc<quinn_udp::UdpSocketState>>,
         shared: Option<SharedLink>,
         events: mpsc::UnboundedSender<PeerEvent>,
         state: watch::Sender<PeerConnectionState>,
         gathering: watch::Sender<IceGatheringState>,
         cmd: mpsc::WeakSender<Command>,
     ) -> Core {
-        // Own sockets get batched I/O where the kernel has it; if any socket refuses, none
-        // does (the receive path then reads datagrams one by one).
-        let batch: Vec<quinn_udp::UdpSocketState> = if shared.is_none() {
-            sockets
-                .iter()
-                .map(|(_, s)| quinn_udp::UdpSocketState::new(quinn_udp::UdpSockRef::from(&**s)))
-                .collect::<io::Result<_>>()
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
         Core {
             rtc,
             sockets,
@@ -396,11 +388,6 @@ const BURST: usize = 32;
 const EIO: i32 = 5;
 const EINVAL: i32 = 22;
 
-/// Receive buffers per batched read (recvmmsg); each takes one GRO super-datagram.
-const RECV_BUFFERS: usize = 4;
-/// Batched reads per wake-up before the core is drained.
-const READS: usize = 8;
-
 /// Waits until one of the sockets has something to read: its index.
 async fn readable_any(sockets: &[(SocketAddr, Arc<UdpSocket>)]) -> usize {
     poll_fn(|cx| {
@@ -421,41 +408,16 @@ fn read_batched(core: &mut Core, i: usize, bufs: &mut [Vec<u8>], t: Instant) {
     let (Some((local, sock)), Some(state)) = (core.sockets.get(i), core.batch.get(i)) else {
         return;
     };
-    let (local, sock) = (*local, sock.clone());
-    let mut meta = [quinn_udp::RecvMeta::default(); RECV_BUFFERS];
+    let (local, sock, state) = (*local, sock.clone(), state.clone());
     for _ in 0..READS {
-        // On the stack: no allocation per read.
-        let mut each = bufs.iter_mut();
-        let mut iovs: [io::IoSliceMut<'_>; RECV_BUFFERS] = std::array::from_fn(|_| {
-            io::IoSliceMut::new(each.next().map_or(&mut [][..], Vec::as_mut_slice))
+        let read = recv_batch(&sock, &state, bufs, |src, bytes| {
+            core.rtc
+                .handle_input(t, Input::Receive { local, src, bytes });
         });
-        let n = match sock.try_io(Interest::READABLE, || {
-            state.recv(quinn_udp::UdpSockRef::from(&*sock), &mut iovs, &mut meta)
-        }) {
-            Ok(n) => n,
-            // Nothing more queued; or an ICMP error reported on the socket (port
-            // unreachable ...): ICE's consent checks find a dead path.
-            Err(_) => return,
-        };
-        for (m, buf) in meta.iter().zip(bufs.iter()).take(n) {
-            let Some(data) = buf.get(..m.len) else {
-                continue;
-            };
-            let stride = if m.stride == 0 {
-                m.len.max(1)
-            } else {
-                m.stride
-            };
-            for bytes in data.chunks(stride) {
-                core.rtc.handle_input(
-                    t,
-                    Input::Receive {
-                        local,
-                        src: m.addr,
-                        bytes,
-                    },
-                );
-            }
+        // Nothing more queued; or an ICMP error reported on the socket (port
+        // unreachable ...): ICE's consent checks find a dead path.
+        if read.is_err() {
+            return;
         }
     }
 }
@@ -484,11 +446,7 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
     let mut inbox = core.shared.as_mut().and_then(|l| l.inbox.take());
     let own_sockets = core.shared.is_none();
     let batched = own_sockets && !core.batch.is_empty();
-    let mut bufs: Vec<Vec<u8>> = if batched {
-        (0..RECV_BUFFERS).map(|_| vec![0u8; 65536]).collect()
-    } else {
-        Vec::new()
-    };
+    let mut bufs: Vec<Vec<u8>> = if batched { recv_buffers() } else { Vec::new() };
     loop {
         core.flush().await;
         let deadline = core.rtc.poll_timeout();
@@ -555,14 +513,30 @@ pub(crate) async fn run(mut core: Core, mut commands: mpsc::Receiver<Command>) {
             Wake::Routed(Some((src, bytes))) => {
                 if let Some((local, _)) = core.sockets.first() {
                     let local = *local;
+                    let t = now();
                     core.rtc.handle_input(
-                        now(),
+                        t,
                         Input::Receive {
                             local,
                             src,
                             bytes: &bytes,
                         },
                     );
+                    // Whatever else the router has queued goes in before the core is
+                    // drained, as for an own socket.
+                    for _ in 0..BURST {
+                        let Some(Ok((src, bytes))) = inbox.as_mut().map(|rx| rx.try_recv()) else {
+                            break;
+                        };
+                        core.rtc.handle_input(
+                            t,
+                            Input::Receive {
+                                local,
+                                src,
+                                bytes: &bytes,
+                            },
+                        );
+                    }
                 }
             }
             // The router is gone: nothing more will arrive.
