@@ -45,8 +45,9 @@ struct Ready {
 struct Partial {
     /// From the first fragment (B set, FSN 0).
     ppid: Option<u32>,
-    /// Fragments `0..next_fsn`, joined.
-    data: Vec<u8>,
+    /// Fragments `0..next_fsn`, in order (buffers from the pool; joined once, into a
+    /// buffer of the message's size, when the message is whole).
+    run: Vec<Vec<u8>>,
     next_fsn: u32,
     /// Fragments past a missing FSN.
     later: BTreeMap<u32, Vec<u8>>,
@@ -406,20 +407,17 @@ impl Rx {
         p.frags += 1;
         self.partial_frags += 1;
         self.held = self.held.saturating_add(d.payload.len());
+        let mut buf = self.pool.pop().unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(d.payload);
         if fsn == p.next_fsn {
-            p.data.extend_from_slice(d.payload);
+            p.run.push(buf);
             p.next_fsn += 1;
             while let Some(v) = p.later.remove(&p.next_fsn) {
-                p.data.extend_from_slice(&v);
+                p.run.push(v);
                 p.next_fsn += 1;
-                if self.pool.len() < POOL_MAX {
-                    self.pool.push(v);
-                }
             }
         } else {
-            let mut buf = self.pool.pop().unwrap_or_default();
-            buf.clear();
-            buf.extend_from_slice(d.payload);
             p.later.insert(fsn, buf);
         }
         if p.bytes > self.max_message {
@@ -431,8 +429,15 @@ impl Rx {
             if let Some(p) = self.partial.remove(&key) {
                 self.held = self.held.saturating_sub(p.bytes);
                 self.partial_frags -= p.frags;
+                let mut data = Vec::with_capacity(p.bytes);
+                for v in p.run {
+                    data.extend_from_slice(&v);
+                    if self.pool.len() < POOL_MAX {
+                        self.pool.push(v);
+                    }
+                }
                 let ppid = p.ppid.unwrap_or(0);
-                self.complete(stream, unordered, mid, ppid, p.data, events, event_bytes);
+                self.complete(stream, unordered, mid, ppid, data, events, event_bytes);
             }
         }
         DataOutcome::New
