@@ -89,6 +89,35 @@ impl Weft {
         }
     }
 
+    /// weft offers through `signal` (non-trickle) and takes the browser's answer.
+    fn offer_through(&mut self, signal: &Signal) {
+        let offer = self.rtc.create_offer(Default::default()).unwrap();
+        self.rtc.set_local_description(offer).unwrap();
+        self.drain();
+        signal.provide_offer(&self.rtc.local_description().unwrap().sdp);
+        let answer = signal
+            .wait_answer(Duration::from_secs(60))
+            .expect("the browser's answer");
+        self.rtc
+            .set_remote_description(SessionDescription::answer(answer))
+            .unwrap();
+        self.drain();
+    }
+
+    /// weft answers the browser's offer through `signal`.
+    fn answer_through(&mut self, signal: &Signal) {
+        let offer = signal
+            .wait_offer(Duration::from_secs(60))
+            .expect("the browser's offer");
+        self.rtc
+            .set_remote_description(SessionDescription::offer(offer))
+            .unwrap();
+        let answer = self.rtc.create_answer().unwrap();
+        self.rtc.set_local_description(answer).unwrap();
+        self.drain();
+        signal.reply_answer(&self.rtc.local_description().unwrap().sdp);
+    }
+
     /// Sends what the core produced and acts on its events: echo messages and frames.
     fn drain(&mut self) {
         while let Some(o) = self.rtc.poll_output() {
@@ -336,17 +365,7 @@ fn weft_offers(mdns: bool, sctp: EngineKind) {
     weft.rtc
         .create_data_channel("echo", Default::default())
         .unwrap();
-    let offer = weft.rtc.create_offer(Default::default()).unwrap();
-    weft.rtc.set_local_description(offer).unwrap();
-    weft.drain();
-    signal.provide_offer(&weft.rtc.local_description().unwrap().sdp);
-    let answer = signal
-        .wait_answer(Duration::from_secs(60))
-        .expect("the browser's answer");
-    weft.rtc
-        .set_remote_description(SessionDescription::answer(answer))
-        .unwrap();
-    weft.drain();
+    weft.offer_through(&signal);
     weft.run(&browser, Duration::from_secs(90));
     let run = browser.join().unwrap();
     check(&run, &weft.report);
@@ -436,16 +455,7 @@ fn chromium_offers_data_only(extra: &[&str]) -> Option<(BrowserRun, Weft)> {
         run_browser_args(&url, &args, 60).expect("browser present (checked above)")
     });
     let mut weft = Weft::with_sctp(EngineKind::Weft);
-    let offer = signal
-        .wait_offer(Duration::from_secs(60))
-        .expect("the browser's offer");
-    weft.rtc
-        .set_remote_description(SessionDescription::offer(offer))
-        .unwrap();
-    let answer = weft.rtc.create_answer().unwrap();
-    weft.rtc.set_local_description(answer).unwrap();
-    weft.drain();
-    signal.reply_answer(&weft.rtc.local_description().unwrap().sdp);
+    weft.answer_through(&signal);
     weft.run(&browser, Duration::from_secs(90));
     let run = browser.join().unwrap();
     eprintln!("browser: {}", run.json);
@@ -494,17 +504,7 @@ fn small_message_passes_a_large_one(interleaving: bool) {
         .rtc
         .create_data_channel("small", Default::default())
         .unwrap();
-    let offer = weft.rtc.create_offer(Default::default()).unwrap();
-    weft.rtc.set_local_description(offer).unwrap();
-    weft.drain();
-    signal.provide_offer(&weft.rtc.local_description().unwrap().sdp);
-    let answer = signal
-        .wait_answer(Duration::from_secs(60))
-        .expect("the browser's answer");
-    weft.rtc
-        .set_remote_description(SessionDescription::answer(answer))
-        .unwrap();
-    weft.drain();
+    weft.offer_through(&signal);
     let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let mut sent = false;
     weft.run_with(&browser, Duration::from_secs(90), |w| {

@@ -1105,6 +1105,30 @@ fn seen(packet: &[u8]) -> Seen {
     s
 }
 
+/// Rounds of `a` → `b` (losing what `drop` picks) and `b` → `a`, 50 ms apart with the
+/// timers run, until `a` has nothing buffered and no timer left (200 rounds at most);
+/// `sent` sees each packet `a` sent.
+fn rounds(
+    now: &mut Instant,
+    a: &mut Engine,
+    b: &mut Engine,
+    mut drop: impl FnMut(&Seen) -> bool,
+    mut sent: impl FnMut(Seen),
+) {
+    for _ in 0..200 {
+        for s in hop(now, a, b, &mut drop) {
+            sent(s);
+        }
+        hop(now, b, a, |_| false);
+        *now += Duration::from_millis(50);
+        fire(*now, a);
+        fire(*now, b);
+        if a.buffered_amount() == 0 && a.poll_timeout().is_none() {
+            break;
+        }
+    }
+}
+
 /// Moves `from`'s packets to `to` one hop later, unless `drop` says no; returns what went.
 fn hop(
     now: &mut Instant,
@@ -1168,27 +1192,17 @@ fn a_message_lost_past_its_retransmission_limit_is_abandoned_by_forward_tsn() {
     let mut sends: BTreeMap<u32, u32> = BTreeMap::new();
     let mut limited = BTreeSet::new();
     let mut fwd = Vec::new();
-    for _ in 0..200 {
-        // Every packet with a chunk of a limited message is lost; the rest arrive.
-        for s in hop(&mut now, &mut a, &mut b, |s| {
-            s.data.iter().any(|d| (d.1 == 1 && d.4 > 100) || d.1 == 2)
-        }) {
-            for d in &s.data {
-                *sends.entry(d.0).or_default() += 1;
-                if (d.1 == 1 && d.4 > 100) || d.1 == 2 {
-                    limited.insert(d.0);
-                }
+    // Every packet with a chunk of a limited message is lost; the rest arrive.
+    let lost = |s: &Seen| s.data.iter().any(|d| (d.1 == 1 && d.4 > 100) || d.1 == 2);
+    rounds(&mut now, &mut a, &mut b, lost, |s| {
+        for d in &s.data {
+            *sends.entry(d.0).or_default() += 1;
+            if (d.1 == 1 && d.4 > 100) || d.1 == 2 {
+                limited.insert(d.0);
             }
-            fwd.extend(s.fwd);
         }
-        hop(&mut now, &mut b, &mut a, |_| false);
-        now += Duration::from_millis(50);
-        fire(now, &mut a);
-        fire(now, &mut b);
-        if a.buffered_amount() == 0 && a.poll_timeout().is_none() {
-            break;
-        }
-    }
+        fwd.extend(s.fwd);
+    });
     // Three limited chunks, each sent twice (once and one retransmission), never more.
     assert_eq!(limited.len(), 3, "{sends:?}");
     for tsn in &limited {
@@ -1482,25 +1496,15 @@ fn idata_abandoned_messages_go_by_iforward_tsn_with_their_mids() {
         .unwrap();
     let mut ifwd = Vec::new();
     let mut lost = BTreeSet::new();
-    for _ in 0..200 {
-        for s in hop(&mut now, &mut a, &mut b, |s| {
-            s.idata.iter().any(|d| d.5 > 100 && d.3 == 1)
-        }) {
-            for d in &s.idata {
-                if d.5 > 100 && d.3 == 1 {
-                    lost.insert(d.0);
-                }
+    let second = |s: &Seen| s.idata.iter().any(|d| d.5 > 100 && d.3 == 1);
+    rounds(&mut now, &mut a, &mut b, second, |s| {
+        for d in &s.idata {
+            if d.5 > 100 && d.3 == 1 {
+                lost.insert(d.0);
             }
-            ifwd.extend(s.ifwd);
         }
-        hop(&mut now, &mut b, &mut a, |_| false);
-        now += Duration::from_millis(50);
-        fire(now, &mut a);
-        fire(now, &mut b);
-        if a.buffered_amount() == 0 && a.poll_timeout().is_none() {
-            break;
-        }
-    }
+        ifwd.extend(s.ifwd);
+    });
     assert_eq!(lost.len(), 2);
     assert!(!ifwd.is_empty());
     let (new_cum, entries) = ifwd.last().unwrap();
