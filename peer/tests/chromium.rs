@@ -534,6 +534,81 @@ fn small_message_passes_a_large_one(interleaving: bool) {
     assert_eq!(got, [(small, b"small".to_vec()), (big, large)]);
 }
 
+/// Channel priorities (RFC 8831 §6.4) weigh the turns of weft's I-DATA scheduler: weft
+/// sends a 200 KB message on a normal channel, then one on a channel of `urgent` priority;
+/// Chromium (interleaving on) reports which arrived first. At 1024 (extra high) the second
+/// one takes four chunks per turn against one and arrives first; at 256 (equal) the first
+/// one stays ahead.
+fn priority_decides_which_large_message_arrives_first(urgent: u16) {
+    let signal = Signal::start();
+    let url = signal.url();
+    if browser::browser_missing().is_some() && std::env::var("CI").as_deref() != Ok("true") {
+        eprintln!("skipping: no browser (run scripts/setup)");
+        return;
+    }
+    let browser = std::thread::spawn(move || {
+        let args = [
+            "--role",
+            "answer",
+            "--mdns",
+            "off",
+            "--media",
+            "off",
+            "--echo",
+            "--messages",
+            "2",
+            "--interleaving",
+        ];
+        run_browser_args(&url, &args, 60).expect("browser present (checked above)")
+    });
+    let mut weft = Weft::with_sctp(EngineKind::Weft);
+    weft.echo = false;
+    let open = |priority| weft_peer::ChannelOptions {
+        priority,
+        ..Default::default()
+    };
+    let bulk = weft.rtc.create_data_channel("bulk", open(256)).unwrap();
+    let first = weft
+        .rtc
+        .create_data_channel("urgent", open(urgent))
+        .unwrap();
+    weft.offer_through(&signal);
+    let large = vec![7u8; 200_000];
+    let mut sent = false;
+    weft.run_with(&browser, Duration::from_secs(90), |w| {
+        if !sent && w.report.opened.contains(&bulk) && w.report.opened.contains(&first) {
+            w.rtc.send(bulk, MessageKind::Binary, &large).unwrap();
+            w.rtc.send(first, MessageKind::Binary, &large).unwrap();
+            w.drain();
+            sent = true;
+        }
+    });
+    let run = browser.join().unwrap();
+    eprintln!("browser: {}", run.json);
+    assert!(run.ok, "browser run failed: {}\n{}", run.json, run.stderr);
+    let e = weft.report.sctp.clone().unwrap().engine.unwrap();
+    assert!(e.interleaving, "{e:?}");
+    let want = if urgent > 256 {
+        serde_json::json!([["urgent", 200_000], ["bulk", 200_000]])
+    } else {
+        serde_json::json!([["bulk", 200_000], ["urgent", 200_000]])
+    };
+    assert_eq!(
+        run.json["arrivals"], want,
+        "what reached Chromium, in order"
+    );
+}
+
+#[test]
+fn an_extra_high_priority_channel_overtakes_a_normal_one_at_chromium() {
+    priority_decides_which_large_message_arrives_first(1024);
+}
+
+#[test]
+fn equal_priority_channels_keep_their_order_at_chromium() {
+    priority_decides_which_large_message_arrives_first(256);
+}
+
 #[test]
 fn with_idata_a_small_message_passes_a_large_one_through_chromium() {
     small_message_passes_a_large_one(true);

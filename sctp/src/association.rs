@@ -966,7 +966,10 @@ impl Association {
                 info.buffered_amount_low_threshold,
             )
         };
+        let priority = self.channels.get(&id).map_or(0, |c| c.info.priority);
         if let Some(w) = &mut self.weft {
+            // RFC 8831 §6.4: the channel's priority weighs its turns (under I-DATA).
+            w.engine.set_stream_priority(id, priority);
             if !negotiated {
                 // RFC 8832 §6: DCEP messages go reliable and ordered.
                 w.engine
@@ -1399,6 +1402,11 @@ impl Association {
     }
 
     fn insert_remote_channel(&mut self, id: u16, open: dcep::Open<'_>) {
+        if let Some(w) = &mut self.weft {
+            // RFC 8831 §6.4: the priority the peer opened the channel with applies to
+            // both directions.
+            w.engine.set_stream_priority(id, open.priority);
+        }
         self.channels.insert(
             id,
             Channel {

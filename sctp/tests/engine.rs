@@ -1628,3 +1628,35 @@ fn a_message_abandoned_half_sent_leaves_nothing_held_at_the_peer() {
         assert_eq!(delivered(&mut b), [(1, b"after".to_vec())]);
     }
 }
+
+/// RFC 8260 §3 with RFC 8831 §6.4 priorities: under I-DATA a stream sends priority/256
+/// chunks per turn, so a 20 KB message on an extra-high stream (1024), sent after one on a
+/// normal stream (256), arrives first; with equal priorities the first sent arrives first.
+/// Under DATA priorities change nothing (first come, first served).
+#[test]
+fn priorities_weigh_the_turns_under_idata() {
+    for (interleaving, urgent, first) in [(true, 1024, 2), (true, 256, 1), (false, 1024, 1)] {
+        #[allow(clippy::disallowed_methods)]
+        let start = Instant::now();
+        let (mut a, mut b) = established_pair_with(start, interleaving);
+        delivered(&mut b);
+        let mut now = start;
+        a.set_stream_priority(1, 256);
+        a.set_stream_priority(2, urgent);
+        a.send(1, PPID_BINARY, false, &[1; 20_000]).unwrap();
+        a.send(2, PPID_BINARY, false, &[2; 20_000]).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..50 {
+            hop(&mut now, &mut a, &mut b, |_| false);
+            hop(&mut now, &mut b, &mut a, |_| false);
+            got.extend(delivered(&mut b).into_iter().map(|m| m.0));
+            if got.len() == 2 {
+                break;
+            }
+        }
+        assert_eq!(
+            got[0], first,
+            "interleaving {interleaving}, priority {urgent}: {got:?}"
+        );
+    }
+}

@@ -58,9 +58,10 @@
 //! declared in Supported Extensions and used, for every message both ways, when the peer
 //! declares them too (§2.2.1; DATA or FORWARD TSN from such a peer, or I-DATA from one that
 //! did not declare it, ends the association as a Protocol Violation). The send queue is per
-//! stream (the `sched` module): round robin per chunk over the streams with data under
-//! I-DATA (the round-robin scheduler of §3.2, interleaving), first come first served per
-//! whole message under DATA. Messages get their SSN or MID with the TSN of their first
+//! stream (the `sched` module): under I-DATA, round robin per chunk over the streams with
+//! data (the round-robin scheduler of §3.2, interleaving), weighted by each stream's
+//! priority ([`Engine::set_stream_priority`], RFC 8831 §6.4: priority/256 chunks per turn);
+//! under DATA, first come first served per whole message. Messages get their SSN or MID with the TSN of their first
 //! chunk and each chunk its FSN with its own TSN. The receiver joins I-DATA fragments by
 //! stream, U flag and MID in FSN order (whatever lies between them in TSN order), delivers
 //! ordered messages in MID order, and takes I-FORWARD-TSN entries for ordered and unordered
@@ -77,9 +78,9 @@
 //! ## Not yet
 //! Restart (§5.2.4 case A; such a COOKIE ECHO is dropped), stale cookie ERROR (dropped),
 //! reporting unrecognized parameters, ICMP Packet Too Big (RFC 8899 §4.6; a sans-IO
-//! engine sees none), ECN, stream schedulers other than round robin (RFC 8260 §3: priority
-//! and weighted fair queueing; data channel priorities are not applied). None of those are
-//! advertised. A peer's stream
+//! engine sees none), ECN, the other stream schedulers of RFC 8260 §3 (strict priority,
+//! fair bandwidth, byte-weighted fair queueing; weft weighs turns in chunks), priorities
+//! under DATA. None of those are advertised. A peer's stream
 //! reset deferred behind missing TSNs resets the SSN when the gap closes; a message after
 //! the reset that completes before that is not yet kept apart. After a black hole (RFC
 //! 8899 §4.3) a chunk in flight that was cut for the larger PLPMTU cannot be cut again
@@ -740,6 +741,14 @@ impl Engine {
             self.queue_abort(self.peer_tag, false, cause_code::USER_INITIATED_ABORT, &[]);
         }
         self.close(CloseReason::LocalAbort);
+    }
+
+    /// Sets the priority of `stream` (RFC 8831 §6.4: 128 below normal, 256 normal, 512
+    /// high, 1024 extra high; 0 counts as normal). Under I-DATA the streams take turns
+    /// weighted by it: a stream sends priority/256 chunks per turn. Under DATA, messages go
+    /// first come first served whatever their priority.
+    pub fn set_stream_priority(&mut self, stream: u16, priority: u16) {
+        self.tx.queue.set_weight(stream, priority);
     }
 
     /// Resets outgoing streams (RFC 6525 §5.1.2), as WebRTC closes a data channel (RFC

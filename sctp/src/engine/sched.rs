@@ -3,9 +3,13 @@
 //!
 //! - With DATA, first come first served, one whole message at a time: a message's
 //!   fragments take consecutive TSNs (RFC 9260 §6.9), so nothing else can go between them.
-//! - With I-DATA (RFC 8260 §2.1), round robin per chunk over the streams with something
-//!   queued (the round-robin scheduler of §3.2, with user message interleaving): a large
-//!   message on one stream no longer holds back a small one on another.
+//! - With I-DATA (RFC 8260 §2.1), weighted round robin per chunk over the streams with
+//!   something queued (the round-robin scheduler of §3.2, with user message interleaving,
+//!   weighted as §3.6 weighs streams): a large message on one stream no longer holds back
+//!   a small one on another. A stream's weight is its data channel's priority (RFC 8831
+//!   §6.4: 128 below normal, 256 normal, 512 high, 1024 extra high), and each turn it
+//!   sends weight/256 chunks: one for a normal stream, two for a high one, one every
+//!   second turn for a low one. Equal weights make it plain round robin per chunk.
 //!
 //! Within a stream, messages keep the order they were sent in. A message gets its SSN
 //! (DATA) or MID (I-DATA) together with the TSN of its first chunk, and each chunk its
@@ -31,6 +35,24 @@ struct OutStream {
     /// The SSN or MID of the message whose chunks are getting TSNs, and its next FSN.
     mid: u32,
     fsn: u32,
+    /// Priority (RFC 8831 §6.4); 0 until set, taken as normal.
+    weight: u16,
+    /// Credit for chunks in this turn, in 1/256 of a chunk (I-DATA).
+    deficit: u32,
+}
+
+/// Credit one chunk costs.
+const CHUNK_CREDIT: u32 = 256;
+
+impl OutStream {
+    /// The credit a turn gives: the priority, normal when unset, within 16..=4096 (a
+    /// turn of a sixteenth of a chunk at least, so the scheduler settles quickly).
+    fn quantum(&self) -> u32 {
+        match self.weight {
+            0 => CHUNK_CREDIT,
+            w => u32::from(w).clamp(16, 4096),
+        }
+    }
 }
 
 /// Chunks waiting for a TSN, and whose turn it is.
@@ -77,6 +99,41 @@ impl OutQueue {
                 self.ring.push_back(stream);
             }
         }
+        self.settle();
+    }
+
+    /// Sets `stream`'s weight: its data channel's priority (RFC 8831 §6.4).
+    pub fn set_weight(&mut self, stream: u16, weight: u16) {
+        self.streams.entry(stream).or_default().weight = weight;
+    }
+
+    /// Weighted round robin (I-DATA): brings to the front of the ring a stream with credit
+    /// for its next chunk. The one in front without it gets its turn's credit, and waits
+    /// behind the others when that is still short of a chunk.
+    fn settle(&mut self) {
+        // Each stream's credit grows by 16 at least per pass: bounded.
+        for _ in 0..(self.ring.len() + 1) * 17 {
+            let Some(&stream) = self.ring.front() else {
+                return;
+            };
+            let Some(st) = self.streams.get_mut(&stream) else {
+                self.ring.pop_front();
+                continue;
+            };
+            if st.chunks.is_empty() {
+                st.deficit = 0;
+                self.ring.pop_front();
+                continue;
+            }
+            if st.deficit >= CHUNK_CREDIT {
+                return;
+            }
+            st.deficit += st.quantum();
+            if st.deficit >= CHUNK_CREDIT {
+                return;
+            }
+            self.ring.rotate_left(1);
+        }
     }
 
     /// Queues message `msg` on `stream`, cut into chunks of at most `max_payload` bytes
@@ -110,7 +167,11 @@ impl OutQueue {
         self.len += cut(proto, max_payload, &mut st.chunks);
         if self.interleave {
             if was_empty {
+                st.deficit = 0;
                 self.ring.push_back(stream);
+                if self.ring.len() == 1 {
+                    self.settle();
+                }
             }
         } else {
             self.order.push_back((stream, msg));
@@ -138,10 +199,14 @@ impl OutQueue {
         let mut c = st.chunks.pop_front()?;
         self.len -= 1;
         if self.interleave {
-            // Round robin: this stream goes to the back, or out when it has no more.
-            self.ring.pop_front();
-            if !st.chunks.is_empty() {
-                self.ring.push_back(stream);
+            // Its turn goes on while it has credit; then it waits behind the others, or
+            // leaves the ring with nothing more to send.
+            st.deficit = st.deficit.saturating_sub(CHUNK_CREDIT);
+            if st.chunks.is_empty() {
+                st.deficit = 0;
+                self.ring.pop_front();
+            } else if st.deficit < CHUNK_CREDIT {
+                self.ring.rotate_left(1);
             }
         } else if c.flags & Data::ENDING != 0 {
             self.order.pop_front();
@@ -165,6 +230,9 @@ impl OutQueue {
         c.mid = st.mid;
         c.fsn = st.fsn;
         st.fsn = st.fsn.wrapping_add(1);
+        if self.interleave {
+            self.settle();
+        }
         Some(c)
     }
 
@@ -215,7 +283,9 @@ impl OutQueue {
         let now_empty = st.chunks.is_empty();
         if self.interleave {
             if now_empty {
+                st.deficit = 0;
                 self.ring.retain(|&s| s != stream);
+                self.settle();
             }
         } else if let Some(i) = self.order.iter().position(|&e| e == (stream, msg)) {
             self.order.remove(i);
@@ -403,5 +473,33 @@ mod tests {
         push(&mut q, 1, 2, 10, false);
         push(&mut q, 1, 3, 10, true);
         assert_eq!(drain(&mut q), vec![(1, 2, 0, 0), (1, 3, 0, 0)]);
+    }
+
+    /// Weighted round robin: per turn a stream sends weight/256 chunks, so over 8 chunks
+    /// of each, a high-priority stream (512) gets two for each of a normal one's (256),
+    /// and a low one (128) one every second turn.
+    #[test]
+    fn idata_turns_follow_the_streams_priorities() {
+        let mut q = q(true);
+        q.set_weight(1, 512);
+        q.set_weight(2, 256);
+        q.set_weight(3, 128);
+        push(&mut q, 1, 0, 800, false);
+        push(&mut q, 2, 1, 800, false);
+        push(&mut q, 3, 2, 800, false);
+        let streams: Vec<u16> = drain(&mut q).iter().map(|c| c.0).collect();
+        assert_eq!(
+            &streams[..12],
+            [1, 1, 2, 1, 1, 2, 3, 1, 1, 2, 1, 1],
+            "{streams:?}"
+        );
+        assert_eq!(streams.len(), 24);
+        // Equal (or unset) priorities: plain round robin per chunk.
+        let mut r = super::tests::q(true);
+        r.set_weight(5, 256);
+        push(&mut r, 5, 0, 300, false);
+        push(&mut r, 6, 1, 300, false);
+        let streams: Vec<u16> = drain(&mut r).iter().map(|c| c.0).collect();
+        assert_eq!(streams, [5, 6, 5, 6, 5, 6]);
     }
 }
