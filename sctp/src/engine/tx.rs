@@ -168,6 +168,9 @@ pub(super) struct Tx {
     /// TSNs of limited chunks just marked for retransmission, to check against their
     /// limits (kept to reuse its allocation).
     check: Vec<u32>,
+    /// The gap blocks of the SACK being processed that count (ascending, disjoint), as
+    /// (start, end) offsets (kept to reuse its allocation).
+    blocks: Vec<(u32, u32)>,
 }
 
 impl Tx {
@@ -204,6 +207,7 @@ impl Tx {
             fwd_sent: None,
             messages_abandoned: 0,
             check: Vec::new(),
+            blocks: Vec::new(),
         }
     }
 
@@ -518,12 +522,15 @@ impl Tx {
         let mut highest_newly_acked: Option<u32> = None;
         let mut prev_end: u32 = 0;
         let len = self.in_flight.len() as u32;
+        let mut blocks = std::mem::take(&mut self.blocks);
+        blocks.clear();
         for g in sack.gap_blocks.iter() {
             let (start, end) = (u32::from(g.start), u32::from(g.end));
             if start == 0 || end < start || start <= prev_end {
                 continue;
             }
             prev_end = end;
+            blocks.push((start, end));
             // Offsets from cum: TSN cum + k sits at index k - 1.
             let last = end.min(len);
             for k in start..=last {
@@ -552,39 +559,56 @@ impl Tx {
             }
         }
         // RFC 9260 §7.2.4: miss indications for what is below the highest TSN newly
-        // acknowledged (the HTNA rule).
+        // acknowledged (the HTNA rule). Only the holes between this SACK's gap blocks can
+        // hold such chunks (everything in a block is acknowledged now), so the walk costs
+        // the holes, not the whole window.
         if let Some(h) = highest_newly_acked {
             let n = h.wrapping_sub(cum).saturating_sub(1) as usize;
             let mut lost = false;
-            for i in 0..n {
-                let Some(s) = self.in_flight.get_mut(i) else {
+            // TSN cum + k sits at index k - 1: block (start, end) covers the indices
+            // start - 1 ..= end - 1, so the hole before it ends (exclusive) at start - 1 and
+            // the next one begins at end.
+            let mut lo = 0usize;
+            let bounds = blocks
+                .iter()
+                .map(|&(start, end)| (start as usize - 1, end as usize))
+                .chain(std::iter::once((n, n)));
+            for (hole_end, next_lo) in bounds {
+                for i in lo..hole_end.min(n) {
+                    let Some(s) = self.in_flight.get_mut(i) else {
+                        break;
+                    };
+                    if s.acked || s.marked || s.abandoned {
+                        continue;
+                    }
+                    // A chunk already fast retransmitted counts misses again only from
+                    // TSNs sent after its retransmission (beyond RFC 9260 §7.2.4, which
+                    // leaves a lost retransmission to T3; the same evidence RFC 8985 uses
+                    // for TCP).
+                    if s.fast_retransmitted.is_some_and(|mark| !seq_gt(h, mark)) {
+                        continue;
+                    }
+                    s.misses = s.misses.saturating_add(1);
+                    if s.misses >= 3 {
+                        s.misses = 0;
+                        s.fast_retransmitted = Some(self.next_tsn.wrapping_sub(1));
+                        s.marked = true;
+                        if s.in_flight {
+                            s.in_flight = false;
+                            self.flight_size = self.flight_size.saturating_sub(s.chunk.size());
+                        }
+                        let tsn = cum.wrapping_add(1).wrapping_add(i as u32);
+                        self.rtx.push_back(tsn);
+                        if s.chunk.limited {
+                            self.check.push(tsn);
+                        }
+                        out.fast_retransmits += 1;
+                        lost = true;
+                    }
+                }
+                lo = next_lo;
+                if lo >= n {
                     break;
-                };
-                if s.acked || s.marked || s.abandoned {
-                    continue;
-                }
-                // A chunk already fast retransmitted counts misses again only from TSNs
-                // sent after its retransmission (beyond RFC 9260 §7.2.4, which leaves a
-                // lost retransmission to T3; the same evidence RFC 8985 uses for TCP).
-                if s.fast_retransmitted.is_some_and(|mark| !seq_gt(h, mark)) {
-                    continue;
-                }
-                s.misses = s.misses.saturating_add(1);
-                if s.misses >= 3 {
-                    s.misses = 0;
-                    s.fast_retransmitted = Some(self.next_tsn.wrapping_sub(1));
-                    s.marked = true;
-                    if s.in_flight {
-                        s.in_flight = false;
-                        self.flight_size = self.flight_size.saturating_sub(s.chunk.size());
-                    }
-                    let tsn = cum.wrapping_add(1).wrapping_add(i as u32);
-                    self.rtx.push_back(tsn);
-                    if s.chunk.limited {
-                        self.check.push(tsn);
-                    }
-                    out.fast_retransmits += 1;
-                    lost = true;
                 }
             }
             if lost {
@@ -634,6 +658,7 @@ impl Tx {
         self.last_a_rwnd = sack.a_rwnd as usize;
         self.peer_rwnd = self.last_a_rwnd.saturating_sub(self.flight_size);
         self.trim_limited();
+        self.blocks = blocks;
         Ok(out)
     }
 
