@@ -463,19 +463,20 @@ fn chromium_offers_data_only(extra: &[&str]) -> Option<(BrowserRun, Weft)> {
     Some((run, weft))
 }
 
-/// Interleaving seen from outside (RFC 8260 §3): weft opens two channels and sends a
-/// 200 KB message on the first, then a 5-byte one on the second; Chromium echoes both and
-/// reports the order they reached it in. With I-DATA on both sides the small message
-/// passes the large one; without it (Chromium's default, DATA) a message's fragments take
-/// consecutive TSNs, and the large one, sent first, arrives first. The echoes come back
-/// whole. (Their order says nothing of weft: Chromium's own scheduler sends the smaller
-/// first either way.)
-fn small_message_passes_a_large_one(interleaving: bool) {
+/// One message on each of two channels weft opens, in this order: (label, priority,
+/// message). Chromium answers with `--echo` (and `--interleaving` when asked), echoes
+/// both and reports the order they reached it in. Returns Chromium's run and weft's side
+/// (the echoes in `report.received`), with the channels' refs; `None` when skipped.
+fn race(
+    interleaving: bool,
+    first: (&str, u16, &[u8]),
+    second: (&str, u16, &[u8]),
+) -> Option<(BrowserRun, Weft, [ChannelRef; 2])> {
     let signal = Signal::start();
     let url = signal.url();
     if browser::browser_missing().is_some() && std::env::var("CI").as_deref() != Ok("true") {
         eprintln!("skipping: no browser (run scripts/setup)");
-        return;
+        return None;
     }
     let browser = std::thread::spawn(move || {
         let mut args = vec![
@@ -496,21 +497,20 @@ fn small_message_passes_a_large_one(interleaving: bool) {
     });
     let mut weft = Weft::with_sctp(EngineKind::Weft);
     weft.echo = false;
-    let big = weft
-        .rtc
-        .create_data_channel("big", Default::default())
-        .unwrap();
-    let small = weft
-        .rtc
-        .create_data_channel("small", Default::default())
-        .unwrap();
+    let mut open = |(label, priority, _): (&str, u16, &[u8])| {
+        let options = weft_peer::ChannelOptions {
+            priority,
+            ..Default::default()
+        };
+        weft.rtc.create_data_channel(label, options).unwrap()
+    };
+    let refs = [open(first), open(second)];
     weft.offer_through(&signal);
-    let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let mut sent = false;
     weft.run_with(&browser, Duration::from_secs(90), |w| {
-        if !sent && w.report.opened.contains(&big) && w.report.opened.contains(&small) {
-            w.rtc.send(big, MessageKind::Binary, &large).unwrap();
-            w.rtc.send(small, MessageKind::Binary, b"small").unwrap();
+        if !sent && refs.iter().all(|r| w.report.opened.contains(r)) {
+            w.rtc.send(refs[0], MessageKind::Binary, first.2).unwrap();
+            w.rtc.send(refs[1], MessageKind::Binary, second.2).unwrap();
             w.drain();
             sent = true;
         }
@@ -522,13 +522,32 @@ fn small_message_passes_a_large_one(interleaving: bool) {
     eprintln!("weft engine: {e:?}");
     assert_eq!(e.interleaving, interleaving, "{e:?}");
     assert_eq!(e.packets_dropped, 0, "{e:?}");
-    let arrivals = &run.json["arrivals"];
+    Some((run, weft, refs))
+}
+
+/// Interleaving seen from outside (RFC 8260 §3): weft opens two channels and sends a
+/// 200 KB message on the first, then a 5-byte one on the second; Chromium echoes both and
+/// reports the order they reached it in. With I-DATA on both sides the small message
+/// passes the large one; without it (Chromium's default, DATA) a message's fragments take
+/// consecutive TSNs, and the large one, sent first, arrives first. The echoes come back
+/// whole. (Their order says nothing of weft: Chromium's own scheduler sends the smaller
+/// first either way.)
+fn small_message_passes_a_large_one(interleaving: bool) {
+    let large: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let Some((run, weft, [big, small])) =
+        race(interleaving, ("big", 256, &large), ("small", 256, b"small"))
+    else {
+        return;
+    };
     let want = if interleaving {
         serde_json::json!([["small", 5], ["big", 200_000]])
     } else {
         serde_json::json!([["big", 200_000], ["small", 5]])
     };
-    assert_eq!(*arrivals, want, "what reached Chromium, in order");
+    assert_eq!(
+        run.json["arrivals"], want,
+        "what reached Chromium, in order"
+    );
     let mut got = weft.report.received.clone();
     got.sort_by_key(|m| m.1.len());
     assert_eq!(got, [(small, b"small".to_vec()), (big, large)]);
@@ -540,54 +559,10 @@ fn small_message_passes_a_large_one(interleaving: bool) {
 /// one takes four chunks per turn against one and arrives first; at 256 (equal) the first
 /// one stays ahead.
 fn priority_decides_which_large_message_arrives_first(urgent: u16) {
-    let signal = Signal::start();
-    let url = signal.url();
-    if browser::browser_missing().is_some() && std::env::var("CI").as_deref() != Ok("true") {
-        eprintln!("skipping: no browser (run scripts/setup)");
-        return;
-    }
-    let browser = std::thread::spawn(move || {
-        let args = [
-            "--role",
-            "answer",
-            "--mdns",
-            "off",
-            "--media",
-            "off",
-            "--echo",
-            "--messages",
-            "2",
-            "--interleaving",
-        ];
-        run_browser_args(&url, &args, 60).expect("browser present (checked above)")
-    });
-    let mut weft = Weft::with_sctp(EngineKind::Weft);
-    weft.echo = false;
-    let open = |priority| weft_peer::ChannelOptions {
-        priority,
-        ..Default::default()
-    };
-    let bulk = weft.rtc.create_data_channel("bulk", open(256)).unwrap();
-    let first = weft
-        .rtc
-        .create_data_channel("urgent", open(urgent))
-        .unwrap();
-    weft.offer_through(&signal);
     let large = vec![7u8; 200_000];
-    let mut sent = false;
-    weft.run_with(&browser, Duration::from_secs(90), |w| {
-        if !sent && w.report.opened.contains(&bulk) && w.report.opened.contains(&first) {
-            w.rtc.send(bulk, MessageKind::Binary, &large).unwrap();
-            w.rtc.send(first, MessageKind::Binary, &large).unwrap();
-            w.drain();
-            sent = true;
-        }
-    });
-    let run = browser.join().unwrap();
-    eprintln!("browser: {}", run.json);
-    assert!(run.ok, "browser run failed: {}\n{}", run.json, run.stderr);
-    let e = weft.report.sctp.clone().unwrap().engine.unwrap();
-    assert!(e.interleaving, "{e:?}");
+    let Some((run, _, _)) = race(true, ("bulk", 256, &large), ("urgent", urgent, &large)) else {
+        return;
+    };
     let want = if urgent > 256 {
         serde_json::json!([["urgent", 200_000], ["bulk", 200_000]])
     } else {
