@@ -26,7 +26,6 @@ pub(super) const I_DATA_HEADER: usize = 20;
 pub(super) const MAX_IN_FLIGHT_CHUNKS: usize = 16_384;
 
 /// A chunk of a message, before and after it gets a TSN.
-#[derive(Clone)]
 pub(super) struct OutChunk {
     pub stream: u16,
     /// SSN (DATA, low 16 bits) or MID (I-DATA): given with the TSN of the message's first
@@ -41,8 +40,9 @@ pub(super) struct OutChunk {
     pub limited: bool,
     /// Sent as I-DATA (RFC 8260), not DATA.
     pub idata: bool,
-    /// Number of its message (wrapping): chunks of one message share it, and both the
-    /// queue and the in-flight ring hold messages in increasing numbers.
+    /// Number of its message (wrapping), given by `push_message` in sending order: chunks
+    /// of one message share it. Each stream's queue holds messages in increasing numbers;
+    /// the in-flight ring does too under DATA, not under I-DATA (interleaved).
     pub msg: u32,
     pub data: Bytes,
 }
