@@ -241,6 +241,10 @@ mod driver {
         sock.set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
         let state = quinn_udp::UdpSocketState::new((&sock).into()).unwrap();
+        // quinn-udp makes the socket non-blocking; the reads below wait up to the timeout
+        // each (without this the loop spun through its 25 reads in microseconds and passed
+        // only when the answers were already there).
+        sock.set_nonblocking(false).unwrap();
         if state.max_gso_segments() < K {
             eprintln!("no UDP GSO here: skipped");
             return;
