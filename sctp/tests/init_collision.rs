@@ -48,4 +48,4 @@ fn client_drops_the_servers_init_and_connects(kind: EngineKind) {
     assert!(events.contains(&Event::Connected), "{events:?}");
 }
 
-engine_modes!(client_drops_the_servers_init_and_connects,);
+both_engines!(with_data: client_drops_the_servers_init_and_connects,);

@@ -727,7 +727,7 @@ fn partial_reliability_from_the_weft_engine_to_sctp_proto() {
     partial_between(w, s, Policy::MaxLifetimeMs(30), false, 8);
 }
 
-engine_modes!(
+both_engines!(with_data:
     abandoned_messages_leave_the_buffered_amount,
     partial_reliability_by_retransmits_drops_only_what_it_may,
     partial_reliability_by_lifetime_drops_only_what_it_may,

@@ -936,40 +936,28 @@ impl Engine {
                 true
             }
             Chunk::Data(d) => {
-                if !self.receiving() {
-                    return true;
-                }
-                if self.tx.idata {
-                    // RFC 8260 §2.2.1: with I-DATA negotiated, DATA must not be used.
-                    self.protocol_violation(b"DATA after I-DATA was negotiated");
-                    return false;
-                }
-                *immediate |= d.immediate();
-                self.on_user_data(
-                    d.tsn,
-                    d.stream_id,
-                    d.payload.is_empty(),
-                    data_seen,
-                    |rx, w, e, b| rx.on_data(&d, w, e, b),
-                )
+                let c = UserChunk {
+                    idata: false,
+                    tsn: d.tsn,
+                    stream: d.stream_id,
+                    empty: d.payload.is_empty(),
+                    immediate: d.immediate(),
+                };
+                self.on_user_data(c, data_seen, immediate, |rx, w, e, b| {
+                    rx.on_data(&d, w, e, b)
+                })
             }
             Chunk::IData(d) => {
-                if !self.receiving() {
-                    return true;
-                }
-                if !self.tx.idata {
-                    // RFC 8260 §2.2.1: I-DATA only when both declared it.
-                    self.protocol_violation(b"I-DATA without negotiating it");
-                    return false;
-                }
-                *immediate |= d.flags & crate::wire::Data::IMMEDIATE != 0;
-                self.on_user_data(
-                    d.tsn,
-                    d.stream_id,
-                    d.payload.is_empty(),
-                    data_seen,
-                    |rx, w, e, b| rx.on_idata(&d, w, e, b),
-                )
+                let c = UserChunk {
+                    idata: true,
+                    tsn: d.tsn,
+                    stream: d.stream_id,
+                    empty: d.payload.is_empty(),
+                    immediate: d.flags & crate::wire::Data::IMMEDIATE != 0,
+                };
+                self.on_user_data(c, data_seen, immediate, |rx, w, e, b| {
+                    rx.on_idata(&d, w, e, b)
+                })
             }
             Chunk::Sack(sack) => {
                 self.stats.sacks_received += 1;
@@ -1080,16 +1068,32 @@ impl Engine {
         }
     }
 
-    /// A DATA or I-DATA chunk (already checked against what was negotiated), stored by
+    /// A DATA or I-DATA chunk, checked against what was negotiated, then stored by
     /// `store`; false stops processing the packet.
     fn on_user_data(
         &mut self,
-        tsn: u32,
-        stream: u16,
-        empty: bool,
+        c: UserChunk,
         data_seen: &mut bool,
+        immediate: &mut bool,
         store: impl FnOnce(&mut Rx, usize, &mut VecDeque<EngineEvent>, &mut usize) -> DataOutcome,
     ) -> bool {
+        if !self.receiving() {
+            return true;
+        }
+        // RFC 8260 §2.2.1: I-DATA for every message when both declared it, DATA otherwise.
+        if c.idata != self.tx.idata {
+            let why: &[u8] = if c.idata {
+                b"I-DATA without negotiating it"
+            } else {
+                b"DATA after I-DATA was negotiated"
+            };
+            self.protocol_violation(why);
+            return false;
+        }
+        *immediate |= c.immediate;
+        let UserChunk {
+            tsn, stream, empty, ..
+        } = c;
         *data_seen = true;
         self.stats.data_chunks_received += 1;
         if empty {
@@ -2252,6 +2256,16 @@ fn zero_checksum_param(init: &Init<'_>) -> bool {
     init.params.iter().any(|p| {
         matches!(p, Param::ZeroChecksumAcceptable { edmid } if edmid == ZERO_CHECKSUM_EDMID_DTLS)
     })
+}
+
+/// The header facts of a DATA or I-DATA chunk that the engine checks before storing it.
+struct UserChunk {
+    idata: bool,
+    tsn: u32,
+    stream: u16,
+    empty: bool,
+    /// The I bit (RFC 7053): SACK at once.
+    immediate: bool,
 }
 
 /// What the peer's INIT or INIT ACK declared.

@@ -55,8 +55,13 @@ struct Partial {
     last: Option<u32>,
     /// Bytes held.
     bytes: usize,
-    /// Fragments held (joined or not).
-    frags: usize,
+}
+
+impl Partial {
+    /// Fragments held.
+    fn frags(&self) -> usize {
+        self.run.len() + self.later.len()
+    }
 }
 
 #[derive(Default)]
@@ -378,7 +383,7 @@ impl Rx {
         if duplicate {
             // A second chunk for a fragment we hold, or one past the message's end: the
             // payload is not taken (the TSN is, as the peer sent it).
-            if p.bytes == 0 && p.later.is_empty() && p.next_fsn == 0 {
+            if p.frags() == 0 {
                 self.partial.remove(&key);
             }
             return DataOutcome::New;
@@ -397,14 +402,12 @@ impl Rx {
             for k in past {
                 if let Some(v) = p.later.remove(&k) {
                     p.bytes -= v.len();
-                    p.frags -= 1;
                     self.held = self.held.saturating_sub(v.len());
                     self.partial_frags -= 1;
                 }
             }
         }
         p.bytes += d.payload.len();
-        p.frags += 1;
         self.partial_frags += 1;
         self.held = self.held.saturating_add(d.payload.len());
         let mut buf = self.pool.pop().unwrap_or_default();
@@ -428,7 +431,7 @@ impl Rx {
         if whole {
             if let Some(p) = self.partial.remove(&key) {
                 self.held = self.held.saturating_sub(p.bytes);
-                self.partial_frags -= p.frags;
+                self.partial_frags -= p.frags();
                 let mut data = Vec::with_capacity(p.bytes);
                 for v in p.run {
                     data.extend_from_slice(&v);
@@ -635,7 +638,7 @@ impl Rx {
             for m in gone {
                 if let Some(p) = self.partial.remove(&(e.stream_id, e.unordered, m)) {
                     self.held = self.held.saturating_sub(p.bytes);
-                    self.partial_frags -= p.frags;
+                    self.partial_frags -= p.frags();
                 }
             }
             if !e.unordered {

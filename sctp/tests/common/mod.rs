@@ -38,48 +38,38 @@ thread_local! {
 }
 
 /// `$name(kind: EngineKind)` as one test per SCTP engine: `$name::sctp_proto` and
-/// `$name::weft`.
+/// `$name::weft`. For tests between two of our associations, `both_engines!(with_data:
+/// ...)` adds `$name::weft_data`, where the weft engines do not declare I-DATA, so they
+/// talk DATA (as with peers that lack it) where `$name::weft` interleaves in I-DATA (RFC
+/// 8260).
 #[allow(unused_macros)]
 macro_rules! both_engines {
-    ($($name:ident),* $(,)?) => {
+    (with_data: $($name:ident),* $(,)?) => {
         $(
-            mod $name {
-                #[test]
-                fn sctp_proto() {
-                    super::$name(weft_sctp::EngineKind::SctpProto)
-                }
-                #[test]
-                fn weft() {
-                    super::$name(weft_sctp::EngineKind::Weft)
-                }
-            }
-        )*
-    };
-}
-
-/// For tests between two of our associations: as [`both_engines`], and a third,
-/// `$name::weft_data`, where the weft engines do not declare I-DATA, so they talk DATA
-/// (as with peers that lack it) where `$name::weft` interleaves in I-DATA (RFC 8260).
-#[allow(unused_macros)]
-macro_rules! engine_modes {
-    ($($name:ident),* $(,)?) => {
-        $(
-            mod $name {
-                #[test]
-                fn sctp_proto() {
-                    super::$name(weft_sctp::EngineKind::SctpProto)
-                }
-                #[test]
-                fn weft() {
-                    super::$name(weft_sctp::EngineKind::Weft)
-                }
+            both_engines!(@mod $name,
                 #[test]
                 fn weft_data() {
                     crate::common::DATA_ONLY.with(|d| d.set(true));
                     super::$name(weft_sctp::EngineKind::Weft)
                 }
-            }
+            );
         )*
+    };
+    (@mod $name:ident, $($extra:item)*) => {
+        mod $name {
+            #[test]
+            fn sctp_proto() {
+                super::$name(weft_sctp::EngineKind::SctpProto)
+            }
+            #[test]
+            fn weft() {
+                super::$name(weft_sctp::EngineKind::Weft)
+            }
+            $($extra)*
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        $( both_engines!(@mod $name,); )*
     };
 }
 
